@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment:
+    # The connection options every module shares. Their names are the official
+    # SDK's credential keys, so a cbc_credentials lookup result can be used as
+    # module_defaults as it is.
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - The CBC console host, for example C(https://defense-prod05.conferdeploy.net).
+      - Must start with C(https://) and carry no path; modules add C(/{service}/{version}/orgs/{org_key}/...).
+      - Falls back to the profile, then to E(CBC_URL), then E(CBAPI_URL).
+    type: str
+  org_key:
+    description:
+      - The organization key, without C(<>) or C({}) brackets.
+      - Falls back to the profile, then to E(CBC_ORG_KEY), then E(CBAPI_ORG_KEY).
+    type: str
+  token:
+    description:
+      - API key as C(SECRET_KEY/API_ID), sent as C(X-Auth-Token). Takes precedence over the CSP options.
+      - Falls back to the profile, then to E(CBC_TOKEN), then E(CBAPI_TOKEN).
+    type: str
+  csp_oauth_app_id:
+    description:
+      - Client ID of a VMware Cloud Services Platform OAuth app (client-credentials grant).
+      - Used when neither O(token) nor O(csp_api_token) is set; needs O(csp_oauth_app_secret).
+    type: str
+  csp_oauth_app_secret:
+    description:
+      - Client secret of the CSP OAuth app.
+    type: str
+  csp_api_token:
+    description:
+      - A CSP personal API token, exchanged for an access token. Takes precedence over the OAuth app options.
+    type: str
+  csp_url_override:
+    description:
+      - Base URL of the Cloud Services Platform used for token exchanges.
+      - Defaults to C(https://console.cloud.vmware.com) when not set anywhere.
+    type: str
+  ssl_verify:
+    description:
+      - Verify the server's TLS certificate. Defaults to V(true) when not set anywhere.
+      - When V(false), O(ssl_cert_file) is ignored.
+      - Falls back to the profile, then to E(CBC_SSL_VERIFY), then E(CBAPI_SSL_VERIFY).
+    type: bool
+  ssl_verify_hostname:
+    description:
+      - Check that the certificate was issued for the host in O(url). Defaults to V(true) when not set anywhere.
+    type: bool
+  ssl_cert_file:
+    description:
+      - A PEM CA bundle to verify the server (and CSP) certificate with, instead of the system bundle.
+    type: path
+  ssl_force_tls_1_2:
+    description:
+      - Refuse TLS versions older than 1.2 (and their ciphers). Defaults to V(false) when not set anywhere.
+      - Unlike the official SDK, this also works together with O(ssl_verify=false).
+    type: bool
+  proxy:
+    description:
+      - Proxy URL for HTTP and HTTPS, for example C(http://proxy.example.com:3128). Without it the
+        E(HTTPS_PROXY) and E(NO_PROXY) environment variables apply.
+    type: str
+  ignore_system_proxy:
+    description:
+      - Ignore proxies from the environment and connect directly. Takes precedence over O(proxy), as in the SDK.
+      - Defaults to V(false) when not set anywhere.
+    type: bool
+  integration:
+    description:
+      - Name and version of your integration, put first in the User-Agent, for example C(soc-automation/2.1).
+    type: str
+  default_timeout:
+    description:
+      - The SDK's polling timeout for asynchronous jobs, in milliseconds (at most 300000; larger values are clamped).
+      - Accepted so a profile can be passed through; it is not an HTTP timeout (see O(timeout)).
+    type: int
+  profile:
+    description:
+      - Name of a credential profile to read on the host where the module runs, as the official SDK reads it
+        (C(credentials.psc) then C(credentials.cbc) in C(/etc/carbonblack), C(~/.carbonblack), C(./.carbonblack)).
+      - Task arguments override profile values; profile values override environment variables.
+      - When no complete set of credentials is given by arguments or environment, the C(default) profile is read.
+    type: str
+  credential_file:
+    description:
+      - Credential file(s) to read instead of the default search path; later files win key by key.
+    type: list
+    elements: path
+  timeout:
+    description:
+      - Seconds to wait for each HTTP response (connect and read).
+      - Retries after HTTP 429 (honouring C(Retry-After)) and 502/503/504 wait at most 60 seconds in total.
+    type: int
+    default: 60
+  token_cache:
+    description:
+      - Reuse CSP access tokens across the tasks of a run through a per-user cache
+        (C($XDG_CACHE_HOME/carbonblack.cloud/csp-tokens), else C(~/.cache/carbonblack.cloud/csp-tokens); directory
+        mode 0700, files 0600, named by a SHA-256 of the credential set), so a playbook makes one token exchange per
+        credential set for the token's lifetime.
+      - Set V(false) to exchange a token in every task and write nothing to disk.
+    type: bool
+    default: true
+notes:
+  - Precedence of connection settings is task arguments (and C(module_defaults)) > credential profile > environment
+    variables > the SDK's defaults.
+  - All modules are in the action group C(carbonblack.cloud.cbc), so C(module_defaults) with
+    C(group/carbonblack.cloud.cbc) sets the connection once for every task.
+requirements:
+  - requests
+"""

@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""CbcModule: AnsibleModule with the common connection options, a client, and
+one place where errors become a one-line ``fail_json``."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import AnsibleModule
+
+from .auth import select_auth
+from .errors import CbcApiError, CbcConnectionError, CbcError
+from .settings import resolve_settings, validate_settings
+
+DEFAULT_TIMEOUT = 60
+
+# Named like the SDK's credential keys, so a profile dict from the
+# cbc_credentials lookup can be passed straight to module_defaults.
+AUTH_ARGUMENT_SPEC = dict(
+    url=dict(type="str"),
+    org_key=dict(type="str", no_log=False),
+    token=dict(type="str", no_log=True),
+    csp_oauth_app_id=dict(type="str"),
+    csp_oauth_app_secret=dict(type="str", no_log=True),
+    csp_api_token=dict(type="str", no_log=True),
+    csp_url_override=dict(type="str"),
+    ssl_verify=dict(type="bool"),
+    ssl_verify_hostname=dict(type="bool"),
+    ssl_cert_file=dict(type="path"),
+    ssl_force_tls_1_2=dict(type="bool"),
+    proxy=dict(type="str"),
+    ignore_system_proxy=dict(type="bool"),
+    integration=dict(type="str"),
+    default_timeout=dict(type="int"),
+    profile=dict(type="str"),
+    credential_file=dict(type="list", elements="path"),
+    timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+    token_cache=dict(type="bool", default=True, no_log=False),
+)
+
+
+class CbcModule(AnsibleModule):
+    """Base for every carbonblack.cloud module: ``CbcModule(argument_spec=own_spec, ...)``."""
+
+    def __init__(self, argument_spec=None, **kwargs):
+        spec = dict(AUTH_ARGUMENT_SPEC)
+        spec.update(argument_spec or {})
+        super(CbcModule, self).__init__(argument_spec=spec, **kwargs)
+        self._settings = None
+        self._client = None
+
+    @property
+    def settings(self):
+        """Resolved and validated connection settings (raises CbcConfigError)."""
+        if self._settings is None:
+            settings = resolve_settings(self.params, warn=self.warn)
+            for key in ("token", "csp_oauth_app_secret", "csp_api_token"):
+                if settings.get(key):
+                    # Values read from a profile are secrets too: mask them wherever they might appear.
+                    self.no_log_values.add(settings[key])
+            self._settings = validate_settings(settings)
+        return self._settings
+
+    @property
+    def client(self):
+        if self._client is None:
+            # Imported here so argument errors are reported even without requests installed.
+            from .client import CbcClient
+            settings = self.settings
+            auth = select_auth(settings, use_cache=self.params.get("token_cache", True))
+            for value in auth.secret_values():
+                if value:
+                    self.no_log_values.add(value)
+            self._client = CbcClient(settings, auth, timeout=self.params.get("timeout") or DEFAULT_TIMEOUT,
+                                     warn=self.warn)
+        return self._client
+
+    def fail_from(self, error, **result):
+        """Turn a CbcError into one ``fail_json`` line with the fix."""
+        details = dict(result)
+        if isinstance(error, CbcApiError):
+            details.update(http_status=error.status, api_message=error.api_message, method=error.method,
+                           path=error.path)
+            if error.permission:
+                details["permission"] = error.permission
+        elif isinstance(error, CbcConnectionError):
+            details["unreachable"] = True
+        if self._client is not None:
+            details.setdefault("requests_sent", self._client.requests_sent)
+        self.fail_json(msg=str(error), **details)
+
+    def run(self, runner):
+        """Call ``runner(self)`` and exit with its result dict; CbcErrors become fail_json."""
+        try:
+            result = runner(self)
+        except CbcError as error:
+            self.fail_from(error)
+        finally:
+            if self._client is not None:
+                self._client.close()
+        self.exit_json(**result)

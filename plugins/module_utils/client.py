@@ -1,0 +1,300 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""CbcClient: the one path every CBC request takes.
+
+One ``requests.Session`` per module run, TLS and proxy settings with the SDK's
+meaning, retries (429 honours Retry-After for every method; 502/503/504 and
+connection errors with bounded exponential backoff for requests that are safe
+to repeat), one renewal of a bearer token on a 401, and errors that say what
+to fix.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import email.utils
+import platform
+import re
+import ssl
+import time
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by CbcModule
+    HTTPAdapter = object
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+
+from .errors import CbcApiError, CbcConfigError, CbcConnectionError
+from .services import ENDPOINTS, build_url, endpoint_path
+
+COLLECTION_VERSION = "1.0.0"
+
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE"))
+RETRY_STATUSES = frozenset((502, 503, 504))
+MAX_ATTEMPTS = 6
+MAX_RETRY_WAIT = 60.0
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+
+
+def user_agent(integration=None):
+    """``[integration ]carbonblack.cloud/V ansible-core/V Python/V`` (integration first, like the SDK)."""
+    agent = "carbonblack.cloud/%s ansible-core/%s Python/%s" % (
+        COLLECTION_VERSION, ANSIBLE_VERSION, platform.python_version())
+    return "%s %s" % (integration, agent) if integration else agent
+
+
+def redact_url(url):
+    """Drop ``user:password@`` from a proxy URL before it goes into a message."""
+    return re.sub(r"//[^/@]*@", "//***@", url or "")
+
+
+def retry_after_seconds(value, now=None):
+    """Parse a Retry-After header (seconds or an HTTP date); None when absent or unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+class TlsAdapter(HTTPAdapter):
+    """Adapter for ``ssl_force_tls_1_2`` and ``ssl_verify_hostname: false``.
+
+    Unlike the SDK, the TLS 1.2 context does not enable hostname checking
+    itself, so it also works with ``ssl_verify: false`` on urllib3 2.
+    """
+
+    def __init__(self, force_tls_1_2=False, verify_hostname=True, **kwargs):
+        self._force_tls_1_2 = force_tls_1_2
+        self._verify_hostname = verify_hostname
+        super(TlsAdapter, self).__init__(**kwargs)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        if self._force_tls_1_2:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            context.set_ciphers("TLSv1.2:!aNULL:!eNULL:!MD5")
+            context.load_default_certs()
+            pool_kwargs["ssl_context"] = context
+        if not self._verify_hostname:
+            pool_kwargs["assert_hostname"] = False
+        super(TlsAdapter, self).init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+
+
+class CbcClient:
+    """HTTP client for one CBC org.
+
+    ``settings`` is the resolved credential dict (see ``settings.resolve_settings``);
+    ``auth`` one of the auth method objects.
+    """
+
+    def __init__(self, settings, auth, timeout=60, warn=None, sleep=time.sleep, clock=time.monotonic):
+        if not HAS_REQUESTS:
+            raise CbcConfigError("the Python library 'requests' is required on the host that runs the module "
+                                 "(%s). Fix: pip install requests" % REQUESTS_IMPORT_ERROR)
+        self.url = settings["url"].rstrip("/")
+        self.org_key = settings["org_key"]
+        self.auth = auth
+        self.timeout = timeout
+        self._warn = warn
+        self._sleep = sleep
+        self._clock = clock
+        self.requests_sent = 0
+        self.verify = self._verify_setting(settings)
+        self.proxies = self._proxy_setting(settings)
+        self.proxy_label = redact_url(settings.get("proxy")) if settings.get("proxy") else None
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = user_agent(settings.get("integration"))
+        adapter = TlsAdapter(force_tls_1_2=bool(settings.get("ssl_force_tls_1_2")),
+                             verify_hostname=settings.get("ssl_verify_hostname") is not False,
+                             max_retries=Retry(0, read=False, respect_retry_after_header=False))
+        self.session.mount("https://", adapter)
+        if self.verify is False:
+            try:
+                from urllib3.exceptions import InsecureRequestWarning
+                requests.packages.urllib3.disable_warnings(InsecureRequestWarning)
+            except (ImportError, AttributeError):  # pragma: no cover
+                pass
+
+    @staticmethod
+    def _verify_setting(settings):
+        if settings.get("ssl_verify") is False:
+            return False
+        return settings.get("ssl_cert_file") or True
+
+    @staticmethod
+    def _proxy_setting(settings):
+        # Per request, as the SDK does: session-level proxies lose to HTTP(S)_PROXY.
+        if settings.get("ignore_system_proxy"):
+            return {"http": "", "https": ""}
+        if settings.get("proxy"):
+            return {"http": settings["proxy"], "https": settings["proxy"]}
+        return None
+
+    def warn(self, message):
+        if self._warn:
+            self._warn(message)
+
+    def close(self):
+        self.session.close()
+
+    # -- public API ---------------------------------------------------------
+    def call(self, endpoint_name, body=None, params=None, **path_params):
+        """Send a catalogued API call and return the decoded JSON (None for an empty body)."""
+        endpoint = ENDPOINTS[endpoint_name]
+        path = endpoint_path(endpoint, self.org_key, **path_params)
+        return self.request(endpoint.method, path, body=body, params=params,
+                            safe=endpoint.safe, permission=endpoint.permission)
+
+    def request(self, method, path, body=None, params=None, safe=None, permission=None):
+        """Send an authenticated request to ``{url}{path}``; raise CbcApiError on an error status."""
+        method = method.upper()
+        safe = method in SAFE_METHODS if safe is None else safe
+        url = build_url(self.url, path)
+        response = self._authenticated_send(method, url, body, params, safe)
+        if response.status_code >= 400:
+            raise CbcApiError(method, path, response.status_code, api_message(response), permission=permission)
+        return decode_json(response, method, path)
+
+    def csp_token_request(self, url, headers, data, mode):
+        """POST a CSP token exchange (form-encoded) and return its JSON body."""
+        response = self._send("POST", url, headers=headers, data=data, safe=False)
+        if response.status_code != 200:
+            message = api_message(response)
+            if response.status_code in (400, 401, 403):
+                what = ("csp_oauth_app_id and csp_oauth_app_secret" if mode == "csp_oauth_app" else "csp_api_token")
+                raise CbcConfigError(
+                    "the CSP token exchange at %s was rejected with HTTP %s (%s). Fix: check %s, and that "
+                    "csp_url_override is your Cloud Services Platform" % (url, response.status_code, message or "no message", what))
+            raise CbcApiError("POST", url, response.status_code, message)
+        return decode_json(response, "POST", url)
+
+    # -- internals ----------------------------------------------------------
+    def _authenticated_send(self, method, url, body, params, safe):
+        renewed = False
+        while True:
+            headers = dict(self.auth.headers(self))
+            response = self._send(method, url, headers=headers, json=body, params=params, safe=safe)
+            if response.status_code == 401 and not renewed and self.auth.refresh(self):
+                renewed = True
+                continue
+            return response
+
+    def _send(self, method, url, headers=None, json=None, data=None, params=None, safe=False):
+        """Send with retries; returns the last response or raises CbcConnectionError."""
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.requests_sent += 1
+                response = self.session.request(method, url, headers=headers, json=json, data=data, params=params,
+                                                timeout=self.timeout, verify=self.verify, proxies=self.proxies)
+            except requests.exceptions.RequestException as exc:
+                error = self._connection_error(exc, url)
+                delay = backoff(attempt)
+                if not safe or not error.retryable or attempt >= MAX_ATTEMPTS or waited + delay > MAX_RETRY_WAIT:
+                    raise error
+                waited += delay
+                self._sleep(delay)
+                continue
+
+            delay = self._retry_delay(response, attempt, safe)
+            if delay is None or attempt >= MAX_ATTEMPTS or waited + delay > MAX_RETRY_WAIT:
+                return response
+            response.close()
+            waited += delay
+            self._sleep(delay)
+
+    @staticmethod
+    def _retry_delay(response, attempt, safe):
+        status = response.status_code
+        if status == 429:
+            after = retry_after_seconds(response.headers.get("Retry-After"))
+            return after if after else backoff(attempt)
+        if status in RETRY_STATUSES and safe:
+            after = retry_after_seconds(response.headers.get("Retry-After"))
+            return after if after else backoff(attempt)
+        return None
+
+    def _connection_error(self, exc, url):
+        host = re.sub(r"^(https?://[^/]+).*$", r"\1", url)
+        if isinstance(exc, requests.exceptions.SSLError):
+            detail = _short_reason(exc)
+            if "hostname" in detail.lower() or "match" in detail.lower():
+                fix = "use the host name the certificate was issued for in url, or set ssl_verify_hostname: false"
+            else:
+                fix = ("set ssl_cert_file to the CA bundle that signed the server certificate "
+                       "(or ssl_verify: false, for tests only)")
+            return CbcConnectionError("TLS verification of %s failed (%s). Fix: %s" % (host, detail, fix), False)
+        if isinstance(exc, requests.exceptions.ProxyError):
+            return CbcConnectionError("could not reach %s through the proxy %s (%s). Fix: check the proxy option "
+                                      "(or HTTPS_PROXY), or set ignore_system_proxy: true"
+                                      % (host, self.proxy_label or "from the environment", _short_reason(exc)), True)
+        if isinstance(exc, requests.exceptions.Timeout):
+            return CbcConnectionError("no answer from %s within %s seconds. Fix: raise timeout, or check the network "
+                                      "and proxy settings" % (host, self.timeout), True)
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return CbcConnectionError("could not connect to %s (%s). Fix: check that url is your CBC console host "
+                                      "(e.g. https://defense-prod05.conferdeploy.net) and that it is reachable from "
+                                      "this host (proxy, firewall, DNS)" % (host, _short_reason(exc)), True)
+        return CbcConnectionError("the request to %s failed (%s). Fix: check url, proxy and TLS options"
+                                  % (host, _short_reason(exc)), False)
+
+
+def backoff(attempt):
+    return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1)))
+
+
+def _short_reason(exc):
+    text = str(exc)
+    for pattern in (r"\[SSL: [^\]]+\] ([^(')]+)", r"(Connection refused)", r"(Name or service not known)",
+                    r"(Temporary failure in name resolution)", r"(Connection reset by peer)",
+                    r"(Remote end closed connection without response)", r"(Tunnel connection failed: [^'\")]+)",
+                    r"(No route to host)", r"(hostname '[^']+' doesn't match[^'\")]*)", r"(certificate verify failed[^'\")]*)"):
+        match = re.search(pattern, text)
+        if match:
+            return match.group(1).strip()
+    return " ".join(text.split())[:200]
+
+
+def api_message(response):
+    """The API's own error text, from the usual JSON keys or the raw body."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("message", "error_message", "errorMessage", "reason", "error_description", "error"):
+            if body.get(key):
+                return str(body[key])
+    text = (response.text or "").strip()
+    return text[:300] or None
+
+
+def decode_json(response, method, path):
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise CbcApiError(method, path, response.status_code, "the response is not JSON: %s" % response.text[:100])
