@@ -112,7 +112,7 @@ def test_502_is_retried_with_backoff_for_safe_requests_only():
     assert info.value.status == 502 and sleeps == [] and len(script.calls) == 1
 
 
-def test_connection_errors_are_retried_for_safe_requests_and_reported_in_one_line():
+def test_refused_connections_fail_at_once_in_one_line():
     refused = requests.exceptions.ConnectionError("HTTPSConnectionPool: Max retries exceeded (Caused by "
                                                   "NewConnectionError('[Errno 111] Connection refused'))")
     client, script, sleeps = make_client([refused] * 10)
@@ -121,7 +121,21 @@ def test_connection_errors_are_retried_for_safe_requests_and_reported_in_one_lin
     message = str(info.value)
     assert "could not connect to https://cbc.example.com (Connection refused)" in message
     assert "Fix:" in message and "\n" not in message
-    assert len(script.calls) == client_module.MAX_ATTEMPTS
+    assert len(script.calls) == 1 and sleeps == []
+
+
+def test_dropped_connections_are_retried_for_safe_requests_only():
+    dropped = requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected("
+                                                  "'Remote end closed connection without response'))")
+    client, script, sleeps = make_client([dropped, dropped, make_response(200, {"policies": []})])
+    assert client.call("policies.summary") == {"policies": []}
+    assert len(script.calls) == 3 and sleeps == [0.5, 1.0]
+
+    client, script, sleeps = make_client([dropped, make_response(200, {})])
+    with pytest.raises(CbcConnectionError) as info:
+        client.request("POST", "/appservices/v6/orgs/ABCD1234/device_actions", body={}, safe=False)
+    assert "Remote end closed connection without response" in str(info.value)
+    assert len(script.calls) == 1
 
 
 def test_tls_errors_fail_at_once_and_point_at_ssl_cert_file():
