@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from urllib.parse import urlparse
+
 from ansible.module_utils.basic import AnsibleModule
 
 from .auth import select_auth
@@ -60,6 +62,9 @@ class CbcModule(AnsibleModule):
                 if settings.get(key):
                     # Values read from a profile are secrets too: mask them wherever they might appear.
                     self.no_log_values.add(settings[key])
+            proxy_password = urlparse(settings.get("proxy") or "").password
+            if proxy_password:
+                self.no_log_values.add(proxy_password)
             self._settings = validate_settings(settings)
         return self._settings
 

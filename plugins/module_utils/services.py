@@ -14,10 +14,7 @@ __metaclass__ = type
 
 import collections
 
-try:
-    from urllib.parse import quote
-except ImportError:  # pragma: no cover - Python 2 is not supported, keeps sanity's compile test quiet
-    from urllib import quote  # type: ignore
+from urllib.parse import quote
 
 # service name -> (path prefix, current version, whether the path carries /orgs/{org_key})
 SERVICES = {

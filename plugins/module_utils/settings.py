@@ -52,7 +52,10 @@ def resolve_settings(params, environ=None, warn=None):
         try:
             profile_values = load_profile(None, fill_defaults=False, warn=warn)
         except CredentialError as exc:
-            raise CbcConfigError("no complete CBC credentials were given (%s). Fix: %s" % (exc, AUTH_HELP))
+            if not any(stated.get(key) for key in ("url", "token", "csp_api_token", "csp_oauth_app_id",
+                                                   "csp_oauth_app_secret")):
+                raise CbcConfigError("no complete CBC credentials were given (%s). Fix: %s" % (exc, AUTH_HELP))
+            # Something was given: validate_settings names exactly what is missing.
 
     settings = dict(SDK_DEFAULTS)
     settings.update(env)

@@ -139,3 +139,10 @@ def test_api_key_public_id_is_the_second_half():
     auth = select_auth(GOOD, use_cache=False)
     assert auth.public_id == "APIID"
     assert "SECRETPART" in auth.secret_values()
+
+
+def test_partial_credentials_without_a_profile_leave_the_specific_error_to_validation():
+    settings = resolve_settings(params(url="https://cbc.example.com", org_key="O", csp_oauth_app_id="app"), environ={})
+    with pytest.raises(CbcConfigError) as info:
+        validate_settings(settings)
+    assert "csp_oauth_app_secret is not set" in str(info.value)

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run real ``ansible-playbook`` processes against the simulator and read back what every task returned."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRUBBED_ENV = ("CBC_URL", "CBC_TOKEN", "CBC_ORG_KEY", "CBC_SSL_VERIFY", "CBAPI_URL", "CBAPI_TOKEN",
+                "CBAPI_ORG_KEY", "CBAPI_SSL_VERIFY", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
+                "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
+
+
+def collections_root(base_dir):
+    """A directory holding ansible_collections/carbonblack/cloud -> this checkout."""
+    parent = os.path.join(base_dir, "ansible_collections", "carbonblack")
+    link = os.path.join(parent, "cloud")
+    if not os.path.islink(link):
+        os.makedirs(parent, exist_ok=True)
+        os.symlink(REPO_ROOT, link)
+    return base_dir
+
+
+class PlaybookRun:
+    def __init__(self, process, results):
+        self.rc = process.returncode
+        self.stdout = process.stdout
+        self.stderr = process.stderr
+        self.output = process.stdout + process.stderr
+        self.results = results
+
+    def __getitem__(self, index):
+        return self.results["task%d" % index]
+
+    def assert_no_secret(self, *secrets):
+        for secret in secrets:
+            assert secret not in self.output, "a secret appeared in the ansible-playbook output"
+
+
+def run_playbook(work_dir, tasks, connection=None, env=None, args=(), play_vars=None, pre_tasks=None):
+    """Run ``tasks`` (module dicts) in one play; each is registered and may fail without stopping the play.
+
+    ``connection`` becomes module_defaults for group/carbonblack.cloud.cbc.
+    """
+    work_dir = str(work_dir)
+    os.makedirs(work_dir, exist_ok=True)
+    results_file = os.path.join(work_dir, "results.json")
+    if os.path.exists(results_file):
+        os.unlink(results_file)
+    play_tasks = list(pre_tasks or [])
+    for index, task in enumerate(tasks):
+        task = dict(task)
+        task.setdefault("name", "task %d" % index)
+        task["register"] = "task%d" % index
+        task["ignore_errors"] = True
+        play_tasks.append(task)
+    names = ["task%d" % index for index in range(len(tasks))]
+    dump = "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (name, name) for name in names)
+    play_tasks.append({"name": "write results", "ansible.builtin.copy": {"content": dump, "dest": results_file},
+                       "check_mode": False, "no_log": True})
+    play = {"name": "test play", "hosts": "localhost", "connection": "local", "gather_facts": False,
+            "vars": dict(play_vars or {}, ansible_python_interpreter=sys.executable), "tasks": play_tasks}
+    if connection is not None:
+        play["module_defaults"] = {"group/carbonblack.cloud.cbc": connection}
+    playbook = os.path.join(work_dir, "playbook.yml")
+    with open(playbook, "w") as handle:
+        yaml.safe_dump([play], handle, sort_keys=False)
+
+    run_env = dict((key, value) for key, value in os.environ.items() if key not in SCRUBBED_ENV)
+    run_env.update({
+        "ANSIBLE_COLLECTIONS_PATH": collections_root(os.path.join(work_dir, "collections")),
+        "ANSIBLE_HOME": os.path.join(work_dir, "ansible-home"),
+        "ANSIBLE_LOCAL_TEMP": os.path.join(work_dir, "ansible-tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_DEPRECATION_WARNINGS": "0",
+        "XDG_CACHE_HOME": os.path.join(work_dir, "xdg-cache"),
+        "HOME": os.path.join(work_dir, "home"),
+    })
+    os.makedirs(run_env["HOME"], exist_ok=True)
+    run_env.update(env or {})
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", playbook]
+    command.extend(args)
+    process = subprocess.run(command, cwd=work_dir, env=run_env, capture_output=True, text=True, timeout=600)
+    results = {}
+    if os.path.exists(results_file):
+        with open(results_file) as handle:
+            results = json.load(handle)
+    else:
+        raise AssertionError("the playbook did not finish:\n%s\n%s" % (process.stdout[-3000:], process.stderr[-3000:]))
+    return PlaybookRun(process, results)

@@ -1,0 +1,158 @@
+"""Fault injection: rules that match requests by path regex (and method) and answer a status,
+add latency, or drop the connection, a limited number of times or forever.
+
+CLI spec syntax (``--fault``): comma-separated ``key=value`` pairs, e.g.
+``path=devices/_search,status=429,retry_after=1,count=3``. Keys: ``path`` (regex searched in the
+URL path), ``method``, ``status``, ``retry_after`` (seconds, sets the Retry-After header),
+``latency_ms``, ``drop`` (bare or ``drop=true``), ``count`` (times to fire; default every time),
+``error_code`` and ``message`` (body of a status fault), ``name`` (label in the request log).
+The control API takes the same keys as a JSON object, plus ``body`` (any JSON body).
+"""
+
+import itertools
+import re
+import threading
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+_INT_KEYS = ("status", "retry_after", "latency_ms", "count")
+_KNOWN_KEYS = ("path", "method", "status", "retry_after", "latency_ms", "drop", "count", "error_code", "message", "name", "body")
+_IDS = itertools.count(1)
+
+
+class FaultRule:
+    """One fault rule; ``fire()`` consumes one use and reports whether the rule was still live."""
+
+    def __init__(self, path=".*", method=None, status=None, retry_after=None, latency_ms=None, drop=False,
+                 count=None, error_code=None, message=None, name=None, body=None):
+        try:
+            self.path = re.compile(path)
+        except re.error as exc:
+            raise ValueError("invalid path regex {0!r}: {1}".format(path, exc)) from None
+        self.method = method.upper() if method else None
+        self.status = status
+        self.retry_after = retry_after
+        self.latency_ms = latency_ms
+        self.drop = bool(drop)
+        self.count = count
+        self.body = body
+        if status is not None and not 100 <= status <= 599:
+            raise ValueError("status must be between 100 and 599")
+        if count is not None and count < 1:
+            raise ValueError("count must be at least 1")
+        if latency_ms is not None and latency_ms < 0:
+            raise ValueError("latency_ms must not be negative")
+        if status is None and not latency_ms and not self.drop:
+            raise ValueError("a fault needs status, latency_ms or drop")
+        if self.drop and status is not None:
+            raise ValueError("drop and status cannot be combined")
+        if status is not None and body is None and status != 204:
+            self.body = {"error_code": error_code or "SIMULATED_FAULT",
+                         "message": message or "Simulated fault: HTTP {0}".format(status)}
+        self.id = next(_IDS)
+        self.name = name or self._auto_name()
+
+    def _auto_name(self):
+        if self.drop:
+            kind = "drop"
+        elif self.status is not None:
+            kind = "status={0}".format(self.status)
+        else:
+            kind = "latency_ms={0}".format(self.latency_ms)
+        return "{0}#{1}".format(kind, self.id)
+
+    def matches(self, method, path):
+        """Return True if the rule applies to the request (ignoring the remaining count)."""
+        return (self.method is None or self.method == method.upper()) and self.path.search(path) is not None
+
+    def describe(self):
+        """Return the rule as a JSON-serializable dict."""
+        return {"id": self.id, "name": self.name, "path": self.path.pattern, "method": self.method, "status": self.status,
+                "retry_after": self.retry_after, "latency_ms": self.latency_ms, "drop": self.drop,
+                "remaining": self.count, "body": self.body}
+
+
+def _coerce(key, value):
+    if key in _INT_KEYS:
+        if isinstance(value, bool):
+            raise ValueError("{0} must be an integer".format(key))
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError("{0} must be an integer, not {1!r}".format(key, value)) from None
+    if key == "drop":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError("drop must be true or false, not {0!r}".format(value))
+    return value
+
+
+def rule_from_dict(data):
+    """Build a FaultRule from a JSON object; raises ValueError when invalid."""
+    if not isinstance(data, dict):
+        raise ValueError("a fault rule must be a JSON object")
+    unknown = sorted(set(data) - set(_KNOWN_KEYS))
+    if unknown:
+        raise ValueError("unknown fault key(s): {0}".format(", ".join(unknown)))
+    return FaultRule(**{key: _coerce(key, value) for key, value in data.items() if value is not None})
+
+
+def parse_fault_spec(spec):
+    """Parse a CLI ``--fault`` spec such as ``path=devices/_search,status=429,count=3`` into a FaultRule."""
+    data = {}
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep:
+            if key == "drop":
+                data["drop"] = True
+                continue
+            raise ValueError("fault spec item {0!r} is not key=value".format(part))
+        data[key] = value.strip()
+    return rule_from_dict(data)
+
+
+class FaultInjector:
+    """Thread-safe list of live fault rules."""
+
+    def __init__(self, rules=()):
+        self._lock = threading.Lock()
+        self._rules = list(rules)
+
+    def add(self, rule):
+        """Append a rule (earlier rules are checked first)."""
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def clear(self):
+        """Remove every rule; return how many there were."""
+        with self._lock:
+            count = len(self._rules)
+            self._rules = []
+        return count
+
+    def rules(self):
+        """Return descriptions of the live rules."""
+        with self._lock:
+            return [rule.describe() for rule in self._rules]
+
+    def match(self, method, path):
+        """Return the first live rule for the request and consume one of its uses; None if none."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(method, path):
+                    if rule.count is not None:
+                        rule.count -= 1
+                        if rule.count <= 0:
+                            self._rules.remove(rule)
+                    return rule
+        return None

@@ -1,0 +1,100 @@
+"""Simulator configuration and mutable state (orgs with their devices, policies, forwarders, alerts;
+identities; issued tokens; fault rules), rebuilt from the configuration by ``reset()``."""
+
+import threading
+from datetime import datetime, timezone
+
+from cbcsim.auth import DEFAULT_IDENTITIES, DEFAULT_ORG, OTHER_ORG, IdentityStore, TokenStore, identity_from_dict, load_keys_file
+from cbcsim.devices import seed_devices
+from cbcsim.faults import FaultInjector, parse_fault_spec
+from cbcsim.policies import seed_policies
+
+
+class SimulatorConfig:
+    """Start-up options (the CLI arguments)."""
+
+    def __init__(self, state_dir, host="127.0.0.1", port=0, devices=50, seed=1, token_ttl=1800, faults=(),
+                 latency_ms=0, keys_file=None, other_org_devices=5):
+        self.state_dir = state_dir
+        self.host = host
+        self.port = port
+        self.devices = devices
+        self.seed = seed
+        self.token_ttl = token_ttl
+        self.faults = list(faults)
+        self.latency_ms = latency_ms
+        self.keys_file = keys_file
+        self.other_org_devices = other_org_devices
+
+
+class Org:
+    """One organization and its data."""
+
+    def __init__(self, org_key, index):
+        self.org_key = org_key
+        self.index = index
+        self.name_prefix = "" if index == 0 else org_key.lower() + "-"
+        self.domain = "{0}.example.com".format(org_key.lower())
+        self.organization_id = 1000 + index
+        self.device_id_base = 4000000 + index * 5000000
+        self.policies = seed_policies(6520 + index * 1000)
+        self.devices = {}
+        self.forwarders = []
+        self.alerts = []
+
+
+class SimulatorState:
+    """All mutable state, guarded by ``lock`` for handlers that read or change org data."""
+
+    def __init__(self, config):
+        self.config = config
+        self.lock = threading.RLock()
+        self.started = datetime.now(timezone.utc)
+        self.identities = None
+        self.tokens = TokenStore(config.token_ttl)
+        self.faults = FaultInjector()
+        self.orgs = {}
+        self.reset()
+
+    def reset(self):
+        """Rebuild orgs, identities, faults and tokens from the configuration."""
+        identities = [identity_from_dict(item) for item in DEFAULT_IDENTITIES]
+        if self.config.keys_file:
+            replace, extra = load_keys_file(self.config.keys_file)
+            identities = extra if replace else identities + extra
+        rules = [parse_fault_spec(spec) for spec in self.config.faults]
+        now = self.started
+        orgs = {}
+        for org_key, count in ((DEFAULT_ORG, self.config.devices), (OTHER_ORG, self.config.other_org_devices)):
+            org = Org(org_key, len(orgs))
+            org.devices = seed_devices(org, count, self.config.seed, now)
+            orgs[org_key] = org
+        with self.lock:
+            self.orgs = orgs
+            self.identities = IdentityStore(identities)
+            self.tokens.revoke_all()
+            self.faults.clear()
+            for rule in rules:
+                self.faults.add(rule)
+
+    def org(self, org_key):
+        """Return the Org for ``org_key``, creating an empty one for orgs only known from identities."""
+        with self.lock:
+            org = self.orgs.get(org_key)
+            if org is None:
+                org = Org(org_key, len(self.orgs))
+                self.orgs[org_key] = org
+            return org
+
+    def find_device(self, device_id):
+        """Return ``(org_key, device)`` for a device id in any org, or ``(None, None)``."""
+        with self.lock:
+            for org in self.orgs.values():
+                device = org.devices.get(device_id)
+                if device is not None:
+                    return org.org_key, device
+        return None, None
+
+    def known_secrets(self):
+        """Return every secret and live token (for scrubbing the request log)."""
+        return self.identities.known_secrets() + self.tokens.active_values()

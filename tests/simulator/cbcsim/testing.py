@@ -1,0 +1,151 @@
+"""Test helper: start a simulator subprocess, read its request log and drive its control API.
+
+Example::
+
+    sim = Simulator.start(tmp_path / "sim", devices=50)
+    try:
+        mark = sim.mark()
+        ...  # call sim.url with verify=sim.ca_file
+        assert [r["api"] for r in sim.requests(since=mark)] == ["devices.search"]
+    finally:
+        sim.stop()
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import requests
+
+SIMULATOR_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+START_TIMEOUT = 30.0
+
+
+class SimulatorStartError(RuntimeError):
+    """The simulator process did not become ready."""
+
+
+class Simulator:
+    """A running simulator subprocess."""
+
+    def __init__(self, process, state_dir, info):
+        self.process = process
+        self.state_dir = str(state_dir)
+        self.url = info["url"]
+        self.port = info["port"]
+        self.pid = info["pid"]
+        self.ca_file = info["ca_file"]
+        self.log_file = info["log_file"]
+        self._session = requests.Session()
+        self._session.verify = self.ca_file
+        self._session.trust_env = False
+
+    @classmethod
+    def start(cls, state_dir, devices=50, seed=1, extra_args=(), timeout=START_TIMEOUT):
+        """Launch ``python -m cbcsim`` with the current interpreter and wait until it is ready."""
+        state_dir = os.path.abspath(str(state_dir))
+        os.makedirs(state_dir, exist_ok=True)
+        ready_path = os.path.join(state_dir, "simulator.json")
+        if os.path.exists(ready_path):
+            os.remove(ready_path)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (SIMULATOR_ROOT, env.get("PYTHONPATH")) if p)
+        command = [sys.executable, "-m", "cbcsim", "--state-dir", state_dir, "--devices", str(devices), "--seed", str(seed)]
+        command.extend(str(arg) for arg in extra_args)
+        stdout_path = os.path.join(state_dir, "stdout.log")
+        stderr_path = os.path.join(state_dir, "stderr.log")
+        with open(stdout_path, "ab") as stdout, open(stderr_path, "ab") as stderr:
+            process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env)  # pylint: disable=consider-using-with
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(ready_path):
+                with open(ready_path, encoding="utf-8") as handle:
+                    info = json.load(handle)
+                if info.get("pid") == process.pid:
+                    return cls(process, state_dir, info)
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+        with open(stderr_path, encoding="utf-8", errors="replace") as handle:
+            stderr_text = handle.read()
+        raise SimulatorStartError("CBC simulator did not start (exit code {0}); stderr:\n{1}".format(process.returncode, stderr_text))
+
+    # --- request log ---------------------------------------------------------------------------
+
+    def mark(self):
+        """Return the current end of the request log; pass it to ``requests(since=...)``."""
+        try:
+            return os.path.getsize(self.log_file)
+        except OSError:
+            return 0
+
+    def requests(self, since=None):
+        """Return the parsed request-log entries (only those after ``since`` when given)."""
+        if not os.path.exists(self.log_file):
+            return []
+        with open(self.log_file, "rb") as handle:
+            if since:
+                handle.seek(since)
+            data = handle.read()
+        return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+
+    # --- control API ---------------------------------------------------------------------------
+
+    def control(self, method, path, **kwargs):
+        """Call the control API and return the ``requests`` response (raises on HTTP errors)."""
+        response = self._session.request(method, self.url + "/_sim/" + path.lstrip("/"), timeout=30, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def health(self):
+        """Return ``GET /_sim/health``."""
+        return self.control("GET", "health").json()
+
+    def add_fault(self, **rule):
+        """Add a fault rule (keys as in the ``--fault`` spec); return its description."""
+        return self.control("POST", "faults", json=rule).json()
+
+    def clear_faults(self):
+        """Remove every fault rule."""
+        return self.control("DELETE", "faults").json()
+
+    def revoke_tokens(self):
+        """Revoke every issued CSP access and refresh token."""
+        return self.control("POST", "revoke_tokens").json()
+
+    def reset(self):
+        """Reseed the state from the start-up arguments."""
+        return self.control("POST", "reset").json()
+
+    def add_key(self, **identity):
+        """Add an identity (same schema as the keys file)."""
+        return self.control("POST", "keys", json=identity).json()
+
+    def device(self, device_id):
+        """Return the raw device object, or None if there is no such device."""
+        response = self._session.get("{0}/_sim/devices/{1}".format(self.url, device_id), timeout=30)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+
+    def device_ids(self, org_key="ABCD1234"):
+        """Return every device id of an org."""
+        return self.control("GET", "devices", params={"org_key": org_key}).json()["ids"]
+
+    def stop(self):
+        """Terminate the simulator process (by its own pid) and wait for it."""
+        self._session.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        return self.process.returncode
