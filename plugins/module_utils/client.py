@@ -254,9 +254,12 @@ class CbcClient:
             return CbcConnectionError("no answer from %s within %s seconds. Fix: raise timeout, or check the network "
                                       "and proxy settings" % (host, self.timeout), True)
         if isinstance(exc, requests.exceptions.ConnectionError):
+            reason = _short_reason(exc)
+            # A refused connection or an unknown name will not heal in the seconds a retry waits.
+            retryable = not any(text in reason for text in ("refused", "not known", "name resolution", "No route"))
             return CbcConnectionError("could not connect to %s (%s). Fix: check that url is your CBC console host "
                                       "(e.g. https://defense-prod05.conferdeploy.net) and that it is reachable from "
-                                      "this host (proxy, firewall, DNS)" % (host, _short_reason(exc)), True)
+                                      "this host (proxy, firewall, DNS)" % (host, reason), retryable)
         return CbcConnectionError("the request to %s failed (%s). Fix: check url, proxy and TLS options"
                                   % (host, _short_reason(exc)), False)
 

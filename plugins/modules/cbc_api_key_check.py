@@ -18,7 +18,7 @@ description:
     accessible, the HTTP status, the RBAC permission it needs and a hint.
   - Read-only; never reports a change.
 author:
-  - carbonblack.cloud contributors
+  - carbonblack.cloud contributors (@carbonblack)
 options:
   apis:
     description:
