@@ -158,12 +158,15 @@ class CbcClient:
         self.session.close()
 
     # -- public API ---------------------------------------------------------
-    def call(self, endpoint_name, body=None, params=None, **path_params):
-        """Send a catalogued API call and return the decoded JSON (None for an empty body)."""
+    def call(self, endpoint_name, body=None, params=None, permission=None, **path_params):
+        """Send a catalogued API call and return the decoded JSON (None for an empty body).
+
+        ``permission`` overrides the catalogue's, for endpoints whose permission depends on the body.
+        """
         endpoint = ENDPOINTS[endpoint_name]
         path = endpoint_path(endpoint, self.org_key, **path_params)
         return self.request(endpoint.method, path, body=body, params=params,
-                            safe=endpoint.safe, permission=endpoint.permission)
+                            safe=endpoint.safe, permission=permission or endpoint.permission)
 
     def request(self, method, path, body=None, params=None, safe=None, permission=None):
         """Send an authenticated request to ``{url}{path}``; raise CbcApiError on an error status."""

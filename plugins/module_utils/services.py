@@ -54,6 +54,8 @@ ENDPOINTS = dict((e.name, e) for e in (
     Endpoint("devices.scroll", "POST", "appservices", "devices/_scroll", "device READ", True),
     Endpoint("devices.facet", "POST", "appservices", "devices/_facet", "device READ", True),
     Endpoint("devices.get", "GET", "appservices", "devices/{device_id}", "device READ", True),
+    # The permission depends on action_type: see devices.ACTION_PERMISSIONS.
+    Endpoint("devices.actions", "POST", "appservices", "device_actions", "the action's device permission", False),
     Endpoint("alerts.search", "POST", "alerts", "alerts/_search", "org.alerts READ", True),
     Endpoint("policies.summary", "GET", "policyservice", "policies/summary", "org.policies READ", True),
     Endpoint("forwarders.list", "GET", "data_forwarder", "configs", "event-forwarder.settings READ", True),

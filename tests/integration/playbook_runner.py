@@ -90,7 +90,8 @@ def run_playbook(work_dir, tasks, connection=None, env=None, args=(), play_vars=
     run_env.update(env or {})
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", playbook]
     command.extend(args)
-    process = subprocess.run(command, cwd=work_dir, env=run_env, capture_output=True, text=True, timeout=600)
+    process = subprocess.run(command, cwd=work_dir, env=run_env, capture_output=True, text=True, timeout=600,
+                             check=False)
     results = {}
     if os.path.exists(results_file):
         with open(results_file) as handle:

@@ -55,7 +55,7 @@ def make_client(responses, settings=None, auth=None):
 
 
 def test_search_builds_the_url_from_the_catalogue_and_sends_the_token():
-    client, script, _ = make_client([make_response(200, {"results": [], "num_found": 0})])
+    client, script, unused_sleeps = make_client([make_response(200, {"results": [], "num_found": 0})])
     assert client.call("devices.search", body={"rows": 1}) == {"results": [], "num_found": 0}
     call = script.calls[0]
     assert call["method"] == "POST"
@@ -66,7 +66,7 @@ def test_search_builds_the_url_from_the_catalogue_and_sends_the_token():
 
 
 def test_path_parameters_are_quoted():
-    client, script, _ = make_client([make_response(200, {"id": 1})])
+    client, script, unused_sleeps = make_client([make_response(200, {"id": 1})])
     client.call("devices.get", device_id="1/2")
     assert script.calls[0]["url"].endswith("/devices/1%2F2")
 
@@ -141,7 +141,7 @@ def test_dropped_connections_are_retried_for_safe_requests_only():
 def test_tls_errors_fail_at_once_and_point_at_ssl_cert_file():
     error = requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
                                          "self-signed certificate in certificate chain (_ssl.c:1006)")
-    client, script, _ = make_client([error, error])
+    client, script, unused_sleeps = make_client([error, error])
     with pytest.raises(CbcConnectionError) as info:
         client.call("policies.summary")
     assert len(script.calls) == 1
@@ -150,7 +150,7 @@ def test_tls_errors_fail_at_once_and_point_at_ssl_cert_file():
 
 
 def test_403_names_the_permission_the_endpoint_needs():
-    client, _, _ = make_client([make_response(403, {"error_code": "FORBIDDEN", "message": "no"})])
+    client, unused_script, unused_sleeps = make_client([make_response(403, {"error_code": "FORBIDDEN", "message": "no"})])
     with pytest.raises(CbcApiError) as info:
         client.call("forwarders.list")
     assert info.value.permission == "event-forwarder.settings READ"
@@ -158,7 +158,7 @@ def test_403_names_the_permission_the_endpoint_needs():
 
 
 def test_401_with_an_api_key_is_final():
-    client, script, _ = make_client([make_response(401, {"message": "bad"}), make_response(200, {})])
+    client, script, unused_sleeps = make_client([make_response(401, {"message": "bad"}), make_response(200, {})])
     with pytest.raises(CbcApiError) as info:
         client.call("policies.summary")
     assert info.value.status == 401 and len(script.calls) == 1
@@ -172,7 +172,7 @@ def token_body(token, ttl=1800):
 
 def test_bearer_401_renews_the_token_once_and_retries_once_never_loops():
     auth = CspOAuthAppAuth("app", "appsecret", "https://csp.example.com", use_cache=False)
-    client, script, _ = make_client([
+    client, script, unused_sleeps = make_client([
         make_response(200, token_body("t1")),
         make_response(401, {"message": "expired"}),
         make_response(200, token_body("t2")),
@@ -195,7 +195,7 @@ def test_bearer_401_renews_the_token_once_and_retries_once_never_loops():
 
 def test_bearer_token_is_reused_within_expires_in_and_renewed_after():
     auth = CspOAuthAppAuth("app", "appsecret", "https://csp.example.com", use_cache=False)
-    client, script, _ = make_client([make_response(200, token_body("t1", ttl=1800)),
+    client, script, unused_sleeps = make_client([make_response(200, token_body("t1", ttl=1800)),
                                      make_response(200, {}), make_response(200, {})], auth=auth)
     client.call("policies.summary")
     client.call("policies.summary")
@@ -208,7 +208,7 @@ def test_bearer_token_is_reused_within_expires_in_and_renewed_after():
 
 def test_rejected_csp_exchange_says_which_options_to_check_without_the_secret():
     auth = CspOAuthAppAuth("app", "appsecret", "https://csp.example.com", use_cache=False)
-    client, _, _ = make_client([make_response(401, {"message": "invalid_client"})], auth=auth)
+    client, unused_script, unused_sleeps = make_client([make_response(401, {"message": "invalid_client"})], auth=auth)
     with pytest.raises(CbcConfigError) as info:
         client.call("policies.summary")
     assert "csp_oauth_app_id and csp_oauth_app_secret" in str(info.value)
@@ -217,7 +217,7 @@ def test_rejected_csp_exchange_says_which_options_to_check_without_the_secret():
 
 def test_empty_scope_is_refused():
     auth = CspOAuthAppAuth("app", "appsecret", "https://csp.example.com", use_cache=False)
-    client, _, _ = make_client([make_response(200, {"access_token": "t", "scope": None})], auth=auth)
+    client, unused_script, unused_sleeps = make_client([make_response(200, {"access_token": "t", "scope": None})], auth=auth)
     with pytest.raises(CbcConfigError) as info:
         client.call("policies.summary")
     assert "empty scope" in str(info.value)
@@ -226,7 +226,7 @@ def test_empty_scope_is_refused():
 def test_user_agent_puts_the_integration_first():
     assert user_agent("soc/2.1").startswith("soc/2.1 carbonblack.cloud/")
     assert user_agent(None).startswith("carbonblack.cloud/")
-    client, _, _ = make_client([], settings={"integration": "soc/2.1"})
+    client, unused_script, unused_sleeps = make_client([], settings={"integration": "soc/2.1"})
     assert client.session.headers["User-Agent"].startswith("soc/2.1 carbonblack.cloud/")
 
 
@@ -238,7 +238,7 @@ def test_user_agent_puts_the_integration_first():
     ({"proxy": "http://p:3128", "ignore_system_proxy": True}, True, {"http": "", "https": ""}),
 ])
 def test_tls_and_proxy_settings_mean_what_the_sdk_means(settings, verify, proxies):
-    client, script, _ = make_client([make_response(200, {})], settings=settings)
+    client, script, unused_sleeps = make_client([make_response(200, {})], settings=settings)
     client.call("policies.summary")
     assert script.calls[0]["verify"] == verify
     assert script.calls[0]["proxies"] == proxies

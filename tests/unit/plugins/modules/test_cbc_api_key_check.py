@@ -36,7 +36,7 @@ class FakeClient:
         self.calls = []
         self.requests_sent = 0
 
-    def call(self, name, body=None, **_):
+    def call(self, name, body=None, **unused_kwargs):
         self.calls.append((name, body))
         self.requests_sent += 1
         status = self.statuses.get(name, 200)
@@ -70,7 +70,7 @@ def run_module(args, statuses=None, monkeypatch=None, capsys=None):
 def test_all_apis_accessible(monkeypatch, capsys):
     result, client, output = run_module(ARGS, monkeypatch=monkeypatch, capsys=capsys)
     assert result["changed"] is False and result["auth_mode"] == "api_key" and result["api_id"] == "APIID"
-    assert [name for name, _ in client.calls] == ["devices.search", "policies.summary", "forwarders.list",
+    assert [name for name, unused_body in client.calls] == ["devices.search", "policies.summary", "forwarders.list",
                                                   "alerts.search"]
     assert client.calls[0][1] == {"rows": 1}
     assert "TOPSECRET" not in output
@@ -78,17 +78,17 @@ def test_all_apis_accessible(monkeypatch, capsys):
 
 def test_required_api_missing_fails_with_hints(monkeypatch, capsys):
     args = dict(ARGS, apis=["devices"], required=["alerts"])
-    result, client, _ = run_module(args, {"alerts.search": 403}, monkeypatch=monkeypatch, capsys=capsys)
+    result, client, unused_output = run_module(args, {"alerts.search": 403}, monkeypatch=monkeypatch, capsys=capsys)
     assert result["failed"] is True
     assert result["msg"].startswith("required APIs are not accessible: alerts (HTTP 403: ")
     assert "org.alerts READ" in result["msg"]
     # required APIs are probed even when they are not in apis
-    assert [name for name, _ in client.calls] == ["devices.search", "alerts.search"]
+    assert [name for name, unused_body in client.calls] == ["devices.search", "alerts.search"]
 
 
 def test_all_401_is_an_authentication_failure(monkeypatch, capsys):
     statuses = dict.fromkeys(["devices.search", "policies.summary", "forwarders.list", "alerts.search"], 401)
-    result, _, output = run_module(ARGS, statuses, monkeypatch=monkeypatch, capsys=capsys)
+    result, unused_client, output = run_module(ARGS, statuses, monkeypatch=monkeypatch, capsys=capsys)
     assert result["failed"] is True and result["msg"].startswith("authentication failed")
     assert "TOPSECRET" not in output
 
@@ -101,5 +101,5 @@ def test_bad_token_fails_before_a_client_exists(monkeypatch, capsys):
 
 
 def test_unknown_api_name_is_refused_by_the_argspec(monkeypatch, capsys):
-    result, client, _ = run_module(dict(ARGS, apis=["users"]), monkeypatch=monkeypatch, capsys=capsys)
+    result, client, unused_output = run_module(dict(ARGS, apis=["users"]), monkeypatch=monkeypatch, capsys=capsys)
     assert client is None and result["failed"] is True and "apis" in result["msg"]

@@ -161,15 +161,17 @@ def test_tls_verification_uses_the_ca_and_fails_without_it(simulator, tmp_path):
     without_ca = api_key(simulator)
     del without_ca["ssl_cert_file"]
     hostname_mismatch = api_key(simulator, url=simulator.url.replace("127.0.0.1", "vm"))
+
+    def check_with(connection):
+        return dict(check(apis=["devices"]), module_defaults={"group/carbonblack.cloud.cbc": connection})
+
     run = run_playbook(tmp_path, [
         check(apis=["devices"]),
-        dict(check(apis=["devices"]), module_defaults={"group/carbonblack.cloud.cbc": without_ca}),
-        dict(check(apis=["devices"]), module_defaults={"group/carbonblack.cloud.cbc": dict(without_ca, ssl_verify=False)}),
-        dict(check(apis=["devices"]), module_defaults={"group/carbonblack.cloud.cbc": hostname_mismatch}),
-        dict(check(apis=["devices"]), module_defaults={"group/carbonblack.cloud.cbc": dict(hostname_mismatch,
-                                                                                          ssl_verify_hostname=False)}),
-        dict(check(apis=["devices"]), module_defaults={"group/carbonblack.cloud.cbc": dict(without_ca, ssl_verify=False,
-                                                                                          ssl_force_tls_1_2=True)}),
+        check_with(without_ca),
+        check_with(dict(without_ca, ssl_verify=False)),
+        check_with(hostname_mismatch),
+        check_with(dict(hostname_mismatch, ssl_verify_hostname=False)),
+        check_with(dict(without_ca, ssl_verify=False, ssl_force_tls_1_2=True)),
     ], connection=api_key(simulator))
     assert run[0]["accessible"] == ["devices"]
     assert run[1]["failed"] is True

@@ -1,0 +1,287 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cbc_device
+short_description: Enforce the state of Carbon Black Cloud devices
+version_added: 1.0.0
+description:
+  - Selects devices (by O(device_ids), O(criteria) or O(query)) and brings them to the stated state
+    (quarantine, bypass, policy, sensor version, background scan, sensor uninstall or deletion).
+  - Each action is sent only for the devices whose current state needs it, in batches of O(batch_size) device IDs,
+    never one request per device. A second run finds nothing to do and sends no action.
+  - In check mode the module computes the same result and sends no action.
+author:
+  - carbonblack.cloud contributors (@carbonblack)
+options:
+  allow_empty:
+    description:
+      - Succeed without a change when the selection matches no device. By default that is an error,
+        because it usually means a wrong name or criterion.
+    type: bool
+    default: false
+  quarantined:
+    description:
+      - V(true) quarantines the selected devices, V(false) releases them (action C(QUARANTINE)).
+    type: bool
+  bypass:
+    description:
+      - V(true) puts the sensors in bypass, V(false) takes them out (action C(BYPASS)).
+      - A device counts as in bypass when its C(status) is C(BYPASS) or C(BYPASS_ON).
+    type: bool
+  policy_id:
+    description:
+      - Move the devices to this policy (action C(UPDATE_POLICY)). Mutually exclusive with O(policy_name).
+    type: int
+  policy_name:
+    description:
+      - Move the devices to the policy of this name, resolved through the policy summary
+        (needs C(org.policies READ)). An unknown or ambiguous name is an error.
+    type: str
+  sensor_version:
+    description:
+      - Sensor version per kit type, for example C({WINDOWS: 3.9.1.2451, RHEL: 2.15.2.1890}) (action
+        C(UPDATE_SENSOR_VERSION)).
+      - Only devices of that kit whose version differs and that have no update pending are updated.
+    type: dict
+  background_scan:
+    description:
+      - V(true) starts a background scan where none is in progress, V(false) stops running ones
+        (action C(BACKGROUND_SCAN); the state is read from C(scan_status)).
+    type: bool
+  uninstall_sensor:
+    description:
+      - V(true) uninstalls the sensor of every selected device that is not already C(UNINSTALLED),
+        C(DEREGISTERED) or C(DELETED) (action C(UNINSTALL_SENSOR)).
+    type: bool
+    default: false
+  delete_sensor:
+    description:
+      - V(true) deletes the selected devices whose status is C(DEREGISTERED) (action C(DELETE_SENSOR));
+        other devices are left alone.
+    type: bool
+    default: false
+  batch_size:
+    description:
+      - Device IDs per C(device_actions) request.
+    type: int
+    default: 1000
+extends_documentation_fragment:
+  - carbonblack.cloud.auth
+  - carbonblack.cloud.device_selection
+attributes:
+  check_mode:
+    support: full
+    description: Computes the same result and sends no action.
+  diff_mode:
+    support: full
+    description: Shows, per device, the fields that change.
+notes:
+  - When a batch fails part-way, the task fails and reports which devices were done and which were not,
+    so a re-run finishes the job.
+  - A device deleted between the search and its action (HTTP 404 for the batch) is dropped after one
+    re-check and reported in RV(missing_device_ids).
+"""
+
+EXAMPLES = r"""
+- name: Quarantine a compromised host
+  carbonblack.cloud.cbc_device:
+    query: "name:WS-FIN-0042"
+    quarantined: true
+
+- name: Release it again
+  carbonblack.cloud.cbc_device:
+    query: "name:WS-FIN-0042"
+    quarantined: false
+
+- name: Keep every Linux server on the Servers policy
+  carbonblack.cloud.cbc_device:
+    criteria:
+      os: [LINUX]
+      deployment_type: [WORKLOAD]
+    policy_name: Servers
+
+- name: Stage a sensor update on the Windows canary group
+  carbonblack.cloud.cbc_device:
+    criteria:
+      policy_name: [Canary]
+    sensor_version:
+      WINDOWS: 3.9.1.2451
+    batch_size: 500
+"""
+
+RETURN = r"""
+devices:
+  description: The devices that needed a change, with the changed fields before and after.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - id: 12345
+      name: web-01
+      before: {quarantined: false}
+      after: {quarantined: true}
+actions:
+  description: One entry per action sent (or, in check mode, that would be sent).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - action_type: QUARANTINE
+      count: 1
+      batches: 1
+      options: {toggle: "ON"}
+num_found:
+  description: How many devices the selection matched.
+  returned: success
+  type: int
+  sample: 1
+missing_device_ids:
+  description: Devices that vanished between the search and their action.
+  returned: success
+  type: list
+  elements: int
+  sample: []
+done_device_ids:
+  description: On a failed batch, the devices of the failed action that were done.
+  returned: failure
+  type: list
+  elements: int
+not_done_device_ids:
+  description: On a failed batch, the devices of the failed action that were not done.
+  returned: failure
+  type: list
+  elements: int
+requests_sent:
+  description: HTTP requests this task sent.
+  returned: always
+  type: int
+  sample: 2
+"""
+
+from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
+from ansible_collections.carbonblack.cloud.plugins.module_utils.devices import (
+    SELECTION_ARGUMENT_SPEC, STATE_FIELDS, BatchFailure, plan_device_actions, search_devices, selection_from_params,
+    send_device_action)
+from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
+from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
+
+DESIRED_OPTIONS = ("quarantined", "bypass", "policy_id", "policy_name", "sensor_version", "background_scan",
+                   "uninstall_sensor", "delete_sensor")
+
+
+def resolve_policy(module, client):
+    if module.params["policy_id"] is not None:
+        return {"id": module.params["policy_id"], "name": None}
+    name = module.params["policy_name"]
+    if name is None:
+        return None
+    policies = (client.call("policies.summary") or {}).get("policies") or []
+    matches = [policy for policy in policies if policy.get("name") == name]
+    if not matches:
+        known = sorted(policy.get("name") for policy in policies if policy.get("name"))
+        raise CbcConfigError("no policy is named %r. Fix: use one of: %s" % (name, ", ".join(known[:20]) or "(none)"))
+    if len(matches) > 1:
+        raise CbcConfigError("%d policies are named %r (ids %s). Fix: use policy_id"
+                             % (len(matches), name, ", ".join(str(policy["id"]) for policy in matches)))
+    return {"id": matches[0]["id"], "name": name}
+
+
+def check_desired(params):
+    if not any(params[option] not in (None, False) for option in DESIRED_OPTIONS):
+        raise CbcConfigError("nothing to enforce. Fix: set one of %s" % ", ".join(DESIRED_OPTIONS))
+    if params["batch_size"] < 1 or params["batch_size"] > 10000:
+        raise CbcConfigError("batch_size must be between 1 and 10000. Fix: use the default 1000")
+    for kit, version in (params["sensor_version"] or {}).items():
+        if not isinstance(version, str) or not version:
+            raise CbcConfigError("sensor_version.%s must be a version string such as 3.9.1.2451. Fix: quote it" % kit)
+
+
+def report(plans, devices_by_id):
+    changes = {}
+    for plan in plans:
+        for device_id, (field, before, after) in plan.changes.items():
+            entry = changes.setdefault(device_id, {"id": device_id, "name": devices_by_id[device_id].get("name"),
+                                                   "before": {}, "after": {}})
+            if isinstance(before, dict):
+                entry["before"].update(before)
+                entry["after"].update(after)
+            else:
+                entry["before"][field] = before
+                entry["after"][field] = after
+    return [changes[device_id] for device_id in sorted(changes)]
+
+
+def run_device(module):
+    params = module.params
+    check_desired(params)
+    selection = selection_from_params(params)
+    client = module.client
+    policy = resolve_policy(module, client)
+    devices, num_found = search_devices(client, selection, fields=STATE_FIELDS)
+    if not devices and not params["allow_empty"]:
+        raise CbcConfigError("the selection matched no device. Fix: check device_ids, criteria and query, or set "
+                             "allow_empty: true")
+
+    plans = plan_device_actions(devices, quarantined=params["quarantined"], bypass=params["bypass"], policy=policy,
+                                sensor_version=params["sensor_version"], background_scan=params["background_scan"],
+                                uninstall_sensor=params["uninstall_sensor"], delete_sensor=params["delete_sensor"])
+    devices_by_id = dict((device["id"], device) for device in devices)
+    changed_devices = report(plans, devices_by_id)
+    del devices
+    batch_size = params["batch_size"]
+    actions = []
+    missing = []
+    for plan in plans:
+        entry = {"action_type": plan.action_type, "count": len(plan.device_ids),
+                 "batches": -(-len(plan.device_ids) // batch_size), "options": plan.options}
+        if not module.check_mode:
+            try:
+                entry["batches"], vanished = send_device_action(
+                    client, plan.action_type, plan.device_ids, options=plan.options, batch_size=batch_size)
+            except BatchFailure as failure:
+                module.fail_json(msg=str(failure), changed=bool(actions or failure.done_ids), actions=actions,
+                                 failed_action=plan.action_type, done_device_ids=failure.done_ids,
+                                 not_done_device_ids=failure.failed_ids, requests_sent=client.requests_sent,
+                                 http_status=getattr(failure.error, "status", None))
+            missing.extend(vanished)
+            entry["count"] -= len(vanished)
+        actions.append(entry)
+
+    result = dict(changed=bool(plans), devices=changed_devices, actions=actions, num_found=num_found,
+                  missing_device_ids=sorted(set(missing)), requests_sent=client.requests_sent)
+    if module._diff:
+        labels = ["%s (%s)" % (device["name"], device["id"]) for device in changed_devices]
+        result["diff"] = build_diff(dict(zip(labels, (device["before"] for device in changed_devices))),
+                                    dict(zip(labels, (device["after"] for device in changed_devices))))
+    return result
+
+
+def main():
+    argument_spec = dict(
+        SELECTION_ARGUMENT_SPEC,
+        allow_empty=dict(type="bool", default=False),
+        quarantined=dict(type="bool"),
+        bypass=dict(type="bool"),
+        policy_id=dict(type="int"),
+        policy_name=dict(type="str"),
+        sensor_version=dict(type="dict"),
+        background_scan=dict(type="bool"),
+        uninstall_sensor=dict(type="bool", default=False),
+        delete_sensor=dict(type="bool", default=False),
+        batch_size=dict(type="int", default=1000),
+    )
+    module = CbcModule(argument_spec=argument_spec, supports_check_mode=True,
+                       required_one_of=[("device_ids", "criteria", "query")],
+                       mutually_exclusive=[("policy_id", "policy_name")])
+    module.run(run_device)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cbc_device_info
+short_description: Search Carbon Black Cloud devices
+version_added: 1.0.0
+description:
+  - Returns the devices matching O(device_ids), O(criteria), O(exclusions) and O(query), or every device of the
+    organization when none is given, paging through any number of them.
+author:
+  - carbonblack.cloud contributors (@carbonblack)
+options:
+  limit:
+    description:
+      - Return at most this many devices. V(num_found) still reports every match.
+    type: int
+extends_documentation_fragment:
+  - carbonblack.cloud.auth
+  - carbonblack.cloud.device_selection
+attributes:
+  check_mode:
+    support: full
+    description: Read-only.
+  diff_mode:
+    support: none
+    description: Nothing is changed.
+"""
+
+EXAMPLES = r"""
+- name: Find the Linux servers that are not quarantined
+  carbonblack.cloud.cbc_device_info:
+    criteria:
+      os: [LINUX]
+      status: [REGISTERED]
+    exclusions:
+      quarantined: [true]
+  register: linux_devices
+
+- name: Read two devices by ID
+  carbonblack.cloud.cbc_device_info:
+    device_ids: [12345, 12346]
+
+- name: The ten most recently seen devices
+  carbonblack.cloud.cbc_device_info:
+    sort:
+      - field: last_contact_time
+        order: DESC
+    limit: 10
+"""
+
+RETURN = r"""
+devices:
+  description: The matching device objects as the API returns them.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - id: 12345
+      name: web-01
+      os: LINUX
+      status: REGISTERED
+      quarantined: false
+      policy_id: 6525
+      policy_name: Standard
+num_found:
+  description: How many devices matched (before O(limit)).
+  returned: success
+  type: int
+  sample: 1
+requests_sent:
+  description: HTTP requests this task sent.
+  returned: always
+  type: int
+  sample: 1
+"""
+
+from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
+from ansible_collections.carbonblack.cloud.plugins.module_utils.devices import (
+    SELECTION_ARGUMENT_SPEC, search_devices, selection_from_params)
+from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
+
+
+def run_info(module):
+    limit = module.params["limit"]
+    if limit is not None and limit < 0:
+        raise CbcConfigError("limit must be 0 or more. Fix: remove limit to return every device")
+    selection = selection_from_params(module.params)
+    client = module.client
+    devices, num_found = search_devices(client, selection, limit=limit)
+    return dict(changed=False, devices=devices, num_found=num_found, requests_sent=client.requests_sent)
+
+
+def main():
+    argument_spec = dict(SELECTION_ARGUMENT_SPEC, limit=dict(type="int"))
+    module = CbcModule(argument_spec=argument_spec, supports_check_mode=True)
+    module.run(run_info)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# The test command of carbonblack.cloud.
+#
+#   ./scripts/test.sh [all|unit|sanity|lint]...     (default: all = unit sanity lint)
+#
+#   unit    pytest tests/unit tests/integration (the simulator is started by fixtures)
+#   sanity  ansible-test sanity on a copy of the collection, offline
+#   lint    ansible-lint --profile production
+#
+# Stops at the first failing step, always prints a summary. The last line is
+#   "summary: N passed, N failed[, N skipped]"
+# where every pytest test counts as one, and sanity and lint count as one check each.
+# Extra pytest arguments can be passed in $PYTEST_ADDOPTS.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+steps=()
+for arg in "$@"; do
+    case "$arg" in
+        all) steps+=(unit sanity lint) ;;
+        unit|pytest) steps+=(unit) ;;
+        sanity|lint) steps+=("$arg") ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; exit 2 ;;
+    esac
+done
+[ "${#steps[@]}" -gt 0 ] || steps=(unit sanity lint)
+
+run_start=$SECONDS
+# Plain output when not on a terminal (CI logs).
+[ -t 1 ] || export NO_COLOR=1
+WORK_TMP="$(mktemp -d "${TMPDIR:-/tmp}/cbc-test.XXXXXX")"
+summary_done=""
+# Also print a summary when setup (venv, collection path) dies half-way.
+trap 'rm -rf "$WORK_TMP"; if [ -z "$summary_done" ]; then failed_step="${failed_step:-setup}"; n_failed=$((n_failed + 1)); print_summary; fi' EXIT
+
+n_passed=0 n_failed=0 n_skipped=0
+results=()      # "step: status (duration)" lines for the summary
+failed_step=""
+
+print_summary() {
+    summary_done=1
+    echo
+    echo "================ carbonblack.cloud test summary ================"
+    local line
+    for line in "${results[@]}"; do echo "  $line"; done
+    if [ -z "$failed_step" ]; then
+        local joined
+        joined="$(printf '%s, ' "${steps[@]}")"
+        echo "all checks passed: ${joined%, }"
+    else
+        echo "FAILED at step: $failed_step"
+    fi
+    echo "total time: $((SECONDS - run_start))s"
+    local tail=""
+    [ "$n_skipped" -gt 0 ] && tail=", $n_skipped skipped"
+    echo "summary: $n_passed passed, $n_failed failed$tail"
+}
+
+# ---------------------------------------------------------------- unit (pytest)
+# Count tests in a pytest JUnit report: prints "tests failures errors skipped".
+junit_counts() {
+    python - "$1" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    print("0 0 0 0")
+    raise SystemExit(0)
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+totals = [0, 0, 0, 0]
+for s in suites:
+    for i, key in enumerate(("tests", "failures", "errors", "skipped")):
+        totals[i] += int(s.get(key, 0))
+print(*totals)
+PY
+}
+
+# pytest runs once per directory (test files in different directories may share a
+# basename). Exit code 5 ("no tests collected") of one directory is fine as long as
+# some test ran overall.
+step_unit() {
+    local d rc status=0 ran=0 junit tests failures errors skipped
+    for d in tests/unit tests/integration; do
+        if [ ! -d "$CBC_ROOT/$d" ]; then
+            echo "pytest: $d does not exist, skipped"
+            continue
+        fi
+        echo "---- pytest $d"
+        junit="$WORK_TMP/pytest-${d//\//-}.xml"
+        rc=0
+        (cd "$CBC_ROOT" && python -m pytest -q -p no:cacheprovider -rfE --junitxml="$junit" "$d") || rc=$?
+        read -r tests failures errors skipped <<<"$(junit_counts "$junit")"
+        ran=$((ran + tests))
+        n_passed=$((n_passed + tests - failures - errors - skipped))
+        n_failed=$((n_failed + failures + errors))
+        n_skipped=$((n_skipped + skipped))
+        case "$rc" in
+            0|5) ;;
+            *)
+                # pytest failed without a failing test (collection, usage or internal error)
+                if [ "$failures" -eq 0 ] && [ "$errors" -eq 0 ]; then n_failed=$((n_failed + 1)); fi
+                status=1
+                ;;
+        esac
+    done
+    if [ "$ran" -eq 0 ]; then
+        echo "pytest: no tests were collected in tests/unit or tests/integration" >&2
+        n_failed=$((n_failed + 1))
+        status=1
+    fi
+    return "$status"
+}
+
+# ---------------------------------------------------------------- sanity (ansible-test)
+# ansible-test bootstraps pip in every sanity virtualenv by downloading get-pip.py
+# from a host that is not reachable here. Put an offline stand-in into its cache.
+write_get_pip_standin() {
+    local pip_version cache_file
+    pip_version="$(python - <<'PY'
+import os, re
+import ansible_test
+path = os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py")
+with open(path, encoding="utf-8") as f:
+    m = re.search(r"pip='([0-9.]+)'", f.read())
+print(m.group(1) if m else "24.2")
+PY
+)"
+    cache_file="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+    mkdir -p "$(dirname "$cache_file")"
+    cat >"$cache_file.tmp.$$" <<'PY'
+"""Offline stand-in for get-pip.py, written by carbonblack.cloud's scripts/test.sh.
+
+ansible-test runs this as "python get_pip.py [pip options] pip==X [--no-setuptools] [--no-wheel]"
+inside a fresh virtualenv. Install pip from the interpreter's bundled wheel, then
+install the requested version from the package index the machine is configured for.
+"""
+import ensurepip
+import os
+import subprocess
+import sys
+
+
+def main():
+    saved_env = dict(os.environ)
+    ensurepip.bootstrap(upgrade=True)
+    # ensurepip sets PIP_CONFIG_FILE=/dev/null in os.environ: restore the caller's environment
+    # so pip reads the machine's pip configuration again.
+    os.environ.clear()
+    os.environ.update(saved_env)
+    args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet"]
+    # ansible-test strips the environment (PIP_CERT, REQUESTS_CA_BUNDLE, ...).
+    cert = "/etc/ssl/certs/ca-certificates.crt"
+    if os.path.isfile(cert):
+        cmd += ["--cert", cert]
+    sys.exit(subprocess.call(cmd + args))
+
+
+if __name__ == "__main__":
+    main()
+PY
+    mv -f "$cache_file.tmp.$$" "$cache_file"
+}
+
+# Copy the files git would commit (tracked + untracked-but-not-ignored) into DEST.
+copy_collection_tree() {
+    local dest="$1"
+    mkdir -p "$dest"
+    if git -C "$CBC_ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        (
+            cd "$CBC_ROOT"
+            git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
+                if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+            done | tar --null --no-recursion -T - -cf -
+        ) | tar -xf - -C "$dest"
+    else
+        (
+            cd "$CBC_ROOT"
+            tar --exclude=./.git --exclude=./.venv --exclude=./.collections --exclude=./.ansible \
+                --exclude=./tests/output --exclude=./.sim --exclude='__pycache__' --exclude=.pytest_cache \
+                -cf - .
+        ) | tar -xf - -C "$dest"
+    fi
+}
+
+step_sanity() {
+    local dest py_version rc=0
+    write_get_pip_standin || return 1
+    dest="$WORK_TMP/sanity/ansible_collections/$CBC_NAMESPACE/$CBC_NAME"
+    copy_collection_tree "$dest" || return 1
+    py_version="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    echo "ansible-test sanity --python $py_version (in $dest)"
+    (cd "$dest" && ansible-test sanity --python "$py_version" --color no) || rc=$?
+    return "$rc"
+}
+
+# ---------------------------------------------------------------- lint (ansible-lint)
+step_lint() {
+    (cd "$CBC_ROOT" && ansible-lint --offline --profile production)
+}
+
+# ---------------------------------------------------------------- main
+ensure_venv
+ensure_collection_path
+
+overall=0
+for step in "${steps[@]}"; do
+    echo
+    echo "################ $step ################"
+    start=$SECONDS
+    rc=0
+    case "$step" in
+        unit) step_unit || rc=$? ;;
+        sanity) step_sanity || rc=$? ;;
+        lint) step_lint || rc=$? ;;
+    esac
+    took=$((SECONDS - start))
+    if [ "$rc" -eq 0 ]; then
+        results+=("$step: ok (${took}s)")
+        [ "$step" = unit ] || n_passed=$((n_passed + 1))
+    else
+        results+=("$step: FAILED, exit code $rc (${took}s)")
+        [ "$step" = unit ] || n_failed=$((n_failed + 1))
+        failed_step="$step"
+        overall=1
+        break
+    fi
+done
+
+print_summary
+exit "$overall"
