@@ -18,8 +18,8 @@ options:
     elements: int
   criteria:
     description:
-      - The Devices API search criteria, passed through. Values are lists (OR within a field, AND across fields),
-        except C(last_contact_time), which is C({range: -3w}) or C({start: ..., end: ...}).
+      - "The Devices API search criteria, passed through. Values are lists (OR within a field, AND across fields),
+        except C(last_contact_time), which is C({range: -3w}) or C({start: ..., end: ...})."
       - Values of C(os), C(status), C(target_priority) and C(deployment_type) are checked against the API's
         enumerations before any request.
     type: dict

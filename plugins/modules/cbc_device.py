@@ -46,8 +46,8 @@ options:
     type: str
   sensor_version:
     description:
-      - Sensor version per kit type, for example C({WINDOWS: 3.9.1.2451, RHEL: 2.15.2.1890}) (action
-        C(UPDATE_SENSOR_VERSION)).
+      - "Sensor version per kit type, for example C({WINDOWS: 3.9.1.2451, RHEL: 2.15.2.1890})
+        (action C(UPDATE_SENSOR_VERSION))."
       - Only devices of that kit whose version differs and that have no update pending are updated.
     type: dict
   background_scan:

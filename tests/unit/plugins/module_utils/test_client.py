@@ -84,7 +84,7 @@ def test_429_on_post_honours_retry_after_then_succeeds():
 
 
 def test_429_storm_gives_up_within_the_wait_budget_with_the_hint():
-    responses = [make_response(429, {"message": "rate limited"}, {"Retry-After": "1"}) for _ in range(10)]
+    responses = [make_response(429, {"message": "rate limited"}, {"Retry-After": "1"}) for unused_index in range(10)]
     client, script, sleeps = make_client(responses)
     with pytest.raises(CbcApiError) as info:
         client.call("policies.summary")
@@ -195,8 +195,8 @@ def test_bearer_401_renews_the_token_once_and_retries_once_never_loops():
 
 def test_bearer_token_is_reused_within_expires_in_and_renewed_after():
     auth = CspOAuthAppAuth("app", "appsecret", "https://csp.example.com", use_cache=False)
-    client, script, unused_sleeps = make_client([make_response(200, token_body("t1", ttl=1800)),
-                                     make_response(200, {}), make_response(200, {})], auth=auth)
+    client, script, unused_sleeps = make_client(
+        [make_response(200, token_body("t1", ttl=1800)), make_response(200, {}), make_response(200, {})], auth=auth)
     client.call("policies.summary")
     client.call("policies.summary")
     assert auth.exchanges == 1

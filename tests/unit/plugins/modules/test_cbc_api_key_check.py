@@ -70,8 +70,8 @@ def run_module(args, statuses=None, monkeypatch=None, capsys=None):
 def test_all_apis_accessible(monkeypatch, capsys):
     result, client, output = run_module(ARGS, monkeypatch=monkeypatch, capsys=capsys)
     assert result["changed"] is False and result["auth_mode"] == "api_key" and result["api_id"] == "APIID"
-    assert [name for name, unused_body in client.calls] == ["devices.search", "policies.summary", "forwarders.list",
-                                                  "alerts.search"]
+    assert [name for name, unused_body in client.calls] == [
+        "devices.search", "policies.summary", "forwarders.list", "alerts.search"]
     assert client.calls[0][1] == {"rows": 1}
     assert "TOPSECRET" not in output
 
