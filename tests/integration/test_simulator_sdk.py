@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 from cbc_sdk import CBCloudAPI
-from cbc_sdk.errors import ClientError, CredentialError, ObjectNotFoundError, UnauthorizedError
+from cbc_sdk.errors import ClientError, CredentialError, ObjectNotFoundError, ServerError, UnauthorizedError
 from cbc_sdk.platform import Device
 
 ORG = "ABCD1234"
@@ -456,7 +456,7 @@ def test_keep_alive_and_clean_stop(simulator_factory):
     with requests.Session() as session:
         session.trust_env = False
         session.verify = sim.ca_file
-        for _ in range(3):
+        for unused_index in range(3):
             response = session.post(sim.url + "/appservices/v6/orgs/ABCD1234/devices/_search", json={}, headers={"X-Auth-Token": FULL_TOKEN})
             assert response.status_code == 200 and response.headers["Content-Length"] == str(len(response.content))
         assert len(session.get_adapter(sim.url).poolmanager.pools) == 1
@@ -465,3 +465,164 @@ def test_keep_alive_and_clean_stop(simulator_factory):
     assert sim.stop() == 0
     assert not os.path.exists(os.path.join(sim.state_dir, "simulator.json"))
     assert "CBC simulator listening on " + sim.url in read_text(os.path.join(sim.state_dir, "stdout.log"))
+
+
+# --- device actions and facets --------------------------------------------------------------------
+
+READQ_TOKEN = "DEVICEREADQSECRET0000000/DEVICEREADQ"
+ACTIONS_PATH = "/appservices/v6/orgs/ABCD1234/device_actions"
+SUMMARY_PATH = "/policyservice/v1/orgs/ABCD1234/policies/summary"
+
+
+@pytest.fixture
+def fresh_sim(sim):
+    """The session simulator, reset after the test so that device changes do not leak into other tests."""
+    yield sim
+    sim.reset()
+
+
+def plain_registered_ids(api, count):
+    """Ids of registered, not quarantined devices (first ``count``)."""
+    return [d.id for d in api.select(Device).set_status(["REGISTERED"]) if not d.quarantined][:count]
+
+
+def reread(api, ids):
+    """Fresh ``{id: Device}`` from a search (``api.select(Device, id)`` is cached by the SDK for 60 s)."""
+    return {device.id: device for device in api.select(Device).set_device_ids(ids)}
+
+
+def action_entries(sim, mark):
+    return [entry for entry in sim.requests(since=mark) if entry["api"] == "devices.actions"]
+
+
+def test_sdk_quarantine_and_policy_change(fresh_sim):
+    sim = fresh_sim
+    api = sdk_key_client(sim)
+    device_id = plain_registered_ids(api, 1)[0]
+    device = api.select(Device, device_id)
+    assert device.quarantined is False
+    mark = sim.mark()
+    assert device.quarantine(True) is None
+    device.refresh()
+    assert device.quarantined is True
+    entry = action_entries(sim, mark)[0]
+    assert entry["body"] == {"action_type": "QUARANTINE", "device_id": [device_id], "options": {"toggle": "ON"}}
+    assert (entry["status"], entry["write"], entry["device_count"], entry["unknown_ids"]) == (204, True, 1, [])
+
+    mark = sim.mark()
+    api.select(Device).set_os(["LINUX"]).quarantine(True)
+    entry = action_entries(sim, mark)[0]
+    assert entry["body"] == {"action_type": "QUARANTINE", "search": {"criteria": {"os": ["LINUX"]}}, "options": {"toggle": "ON"}}
+    assert entry["device_count"] == 25
+    linux = list(api.select(Device).set_os(["LINUX"]))
+    assert len(linux) == 25 and all(d.quarantined for d in linux)
+    ids = [d.id for d in linux[:3]]
+    api.device_quarantine(ids, False)
+    assert [reread(api, ids)[i].quarantined for i in ids] == [False, False, False]
+
+    policies = {p["name"]: p for p in api.get_object(SUMMARY_PATH)["policies"]}
+    monitored, advanced = policies["Monitored"], policies["Advanced"]
+    api.device_update_policy(ids, monitored["id"])
+    for changed in reread(api, ids).values():
+        assert (changed.policy_id, changed.policy_name, changed.policy_override) == (monitored["id"], "Monitored", True)
+    device.update_policy(advanced["id"])
+    device.refresh()
+    assert (device.policy_id, device.policy_name) == (advanced["id"], "Advanced")
+    after = {p["name"]: p["num_devices"] for p in api.get_object(SUMMARY_PATH)["policies"]}
+    assert sum(after.values()) == 50
+    assert after["Monitored"] == len(api.select(Device).set_policy_ids([monitored["id"]])) >= 3
+
+
+def test_sdk_device_facets(sim):
+    api = sdk_key_client(sim)
+    mark = sim.mark()
+    facets = api.select(Device).facets(["os", "status", "policy_id"])
+    assert [f.field for f in facets] == ["os", "status", "policy_id"]
+    totals = {f.field: {v.id: v.total for v in f.values_} for f in facets}
+    assert totals["os"]["LINUX"] == 25 and all(sum(values.values()) == 50 for values in totals.values())
+    assert set(totals["policy_id"]) == {str(p["id"]) for p in api.get_object(SUMMARY_PATH)["policies"]}
+    for value in facets[2].values_:
+        assert len(value.query_devices()) == value.total
+    linux = api.select(Device).set_os(["LINUX"]).facets(["os"], max_rows=1)
+    assert [(v.id, v.name, v.total) for v in linux[0].values_] == [("LINUX", "LINUX", 25)]
+    entries = [e for e in sim.requests(since=mark) if e["api"] == "devices.facet"]
+    assert entries[-1]["body"] == {"criteria": {"os": ["LINUX"]}, "terms": {"fields": ["os"], "rows": 1}}
+    assert entries[-1]["write"] is False and entries[-1]["status"] == 200
+    denied = http(sim, "POST", "/appservices/v6/orgs/ABCD1234/devices/_facet", token="NOPERMSSECRET00000000000/NOPERMS",
+                  json={"terms": {"fields": ["os"]}})
+    assert denied.status_code == 403 and "device:READ" in denied.json()["message"]
+
+
+def test_sdk_action_without_permission_is_403(fresh_sim):
+    sim = fresh_sim
+    api = sdk_key_client(sim, token=READQ_TOKEN)
+    device_id = plain_registered_ids(api, 1)[0]
+    policy_before = sim.device(device_id)["policy_id"]
+    api.device_quarantine([device_id], True)
+    assert reread(api, [device_id])[device_id].quarantined is True
+    with pytest.raises(ClientError) as info:
+        api.device_update_policy([device_id], 6523 if policy_before != 6523 else 6522)
+    assert info.value.error_code == 403 and "device.policy:UPDATE" in str(info.value)
+    with pytest.raises(ClientError) as info:
+        api.select(Device).set_os(["LINUX"]).bypass(True)
+    assert info.value.error_code == 403 and "device.bypass:EXECUTE" in str(info.value)
+    assert sim.device(device_id)["policy_id"] == policy_before
+    assert all(d["status"] != "BYPASS" for d in sim.devices(sim.device_ids()).values())
+
+
+def test_device_deleted_between_search_and_action_and_fault_after(fresh_sim):
+    sim = fresh_sim
+    api = sdk_key_client(sim)
+    ids = plain_registered_ids(api, 5)
+    assert sim.delete_device(ids[1]) == {"deleted": ids[1], "org_key": ORG}
+    sim.add_fault(path="/device_actions$", method="POST", status=500, after=1, count=1, name="second-action-fails")
+    mark = sim.mark()
+    api.device_quarantine(ids, True)
+    with pytest.raises(ServerError):
+        api.device_quarantine(ids, False)
+    states = sim.devices(ids)
+    assert states[ids[1]] is None and all(states[i]["quarantined"] for i in ids if i != ids[1])
+    api.device_quarantine(ids, False)
+    entries = action_entries(sim, mark)
+    assert [e["status"] for e in entries] == [204, 500, 204]
+    assert entries[0]["unknown_ids"] == [ids[1]] and entries[0]["device_count"] == 4
+    assert entries[1]["fault"] == "second-action-fails" and "device_count" not in entries[1]
+    assert not any(d and d["quarantined"] for d in sim.devices(ids).values())
+    with pytest.raises(ObjectNotFoundError):
+        api.select(Device, ids[1])._refresh()  # pylint: disable=protected-access
+
+
+def test_device_actions_over_http(fresh_sim):
+    sim = fresh_sim
+    ids = sim.device_ids()
+    raw = sim.devices(ids)
+    registered = [i for i in ids if raw[i]["status"] == "REGISTERED"]
+    deregistered = [i for i in ids if raw[i]["status"] == "DEREGISTERED"]
+    ok = http(sim, "POST", ACTIONS_PATH, json={"action_type": "BYPASS", "device_id": registered[:2], "options": {"toggle": "ON"}})
+    assert ok.status_code == 204 and ok.content == b"" and "Content-Type" not in ok.headers
+    got = http(sim, "GET", "/appservices/v6/orgs/ABCD1234/devices/{0}".format(registered[0]))
+    assert got.status_code == 200 and got.json()["status"] == "BYPASS"
+    bad = http(sim, "POST", ACTIONS_PATH, json={"action_type": "QUARANTINE", "device_id": registered[:1]})
+    assert bad.status_code == 400 and bad.json()["error_code"] == "INVALID_REQUEST" and "toggle" in bad.json()["message"]
+    both = http(sim, "POST", ACTIONS_PATH, json={"action_type": "UNINSTALL_SENSOR", "device_id": [1], "search": {}})
+    assert both.status_code == 400 and "exactly one" in both.json()["message"]
+    policy = http(sim, "POST", ACTIONS_PATH, json={"action_type": "UPDATE_POLICY", "device_id": [1], "options": {"policy_id": 42}})
+    assert policy.status_code == 400 and "42" in policy.json()["message"]
+    denied = http(sim, "POST", ACTIONS_PATH, token=READQ_TOKEN, json={"action_type": "DELETE_SENSOR", "device_id": deregistered})
+    assert denied.json() == {"error_code": "FORBIDDEN", "message": "Access denied: this operation requires device.deregistered:DELETE"}
+    assert http(sim, "POST", ACTIONS_PATH, token=None, json={}).status_code == 401
+    mark = sim.mark()
+    assert http(sim, "POST", ACTIONS_PATH, json={"action_type": "DELETE_SENSOR", "device_id": deregistered + registered[:1]}).status_code == 204
+    entry = sim.requests(since=mark)[0]
+    assert entry["device_count"] == len(deregistered) and entry["skipped_ids"] == registered[:1] and entry["write"] is True
+    assert search(sim, {"criteria": {"status": ["DEREGISTERED"]}}).json()["num_found"] == 0
+    kit = raw[registered[2]]["sensor_kit_type"]
+    assert http(sim, "POST", ACTIONS_PATH, json={"action_type": "UPDATE_SENSOR_VERSION", "device_id": registered[2:4],
+                                                 "options": {"sensor_version": {kit: "9.0.0.1"}}}).status_code == 204
+    pending = sim.device(registered[2])
+    assert pending["sensor_pending_update"] is True and pending["sensor_version"] == raw[registered[2]]["sensor_version"]
+    completed = sim.complete_sensor_updates()
+    assert {"id": registered[2], "org_key": ORG, "sensor_version": "9.0.0.1"} in completed
+    assert sim.device(registered[2])["sensor_version"] == "9.0.0.1" and not sim.device(registered[2])["sensor_pending_update"]
+    sim.reset()
+    assert sim.devices(ids) == raw

@@ -47,6 +47,8 @@ IDENTITY_TYPES = (API_KEY, OAUTH_APP, API_TOKEN)
 DEFAULT_IDENTITIES = (
     {"type": API_KEY, "api_id": "FULLACCESS", "secret": "FULLSECRETKEY00000000000", "org_key": DEFAULT_ORG, "permissions": "*"},
     {"type": API_KEY, "api_id": "DEVICEREAD", "secret": "DEVICEREADSECRET00000000", "org_key": DEFAULT_ORG, "permissions": ["device:READ"]},
+    {"type": API_KEY, "api_id": "DEVICEREADQ", "secret": "DEVICEREADQSECRET0000000", "org_key": DEFAULT_ORG,
+     "permissions": ["device:READ", "device.quarantine:EXECUTE"]},
     {"type": API_KEY, "api_id": "NOPERMS", "secret": "NOPERMSSECRET00000000000", "org_key": DEFAULT_ORG, "permissions": []},
     {"type": API_KEY, "api_id": "OTHERORG", "secret": "OTHERORGSECRET0000000000", "org_key": OTHER_ORG, "permissions": "*"},
     {"type": OAUTH_APP, "client_id": "sim-oauth-app", "client_secret": "sim-oauth-secret", "org_key": DEFAULT_ORG, "permissions": "*"},
@@ -320,5 +322,13 @@ def authorize(identity, route_org_key, permission):
     """Check org and RBAC for an authenticated identity; raise 404 (other org) or 403 (missing permission)."""
     if route_org_key is not None and route_org_key != identity.org_key:
         raise ApiError(404, "NOT_FOUND", "Organization {0} not found".format(route_org_key))
+    require_permission(identity, permission)
+
+
+def require_permission(identity, permission):
+    """Raise a 403 ApiError naming ``permission`` unless the identity holds it.
+
+    Routes whose permission depends on the request body (device actions) call this from the handler.
+    """
     if not identity.has_permission(permission):
         raise ApiError(403, "FORBIDDEN", "Access denied: this operation requires {0}".format(permission))

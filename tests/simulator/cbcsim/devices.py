@@ -1,14 +1,15 @@
-"""Devices API v6: deterministic seed data and the search, scroll and get routes."""
+"""Devices API v6: deterministic seed data and the search, scroll, facet and get routes."""
 
 import base64
 import binascii
 import json
 import random
+from collections import Counter
 from datetime import timedelta
 
 from cbcsim.protocol import Response, bad_request, not_found
 from cbcsim.routing import ORG
-from cbcsim.search import MAX_ROWS, SearchRequest, format_time
+from cbcsim.search import MAX_ROWS, SearchRequest, filter_request, format_time
 
 DEVICE_BASE = "/appservices/v6/orgs/" + ORG + "/devices"
 
@@ -42,6 +43,10 @@ SENSOR_VERSIONS = {
 }
 LATEST_SENSOR = {os_name: versions[-1] for os_name, versions in SENSOR_VERSIONS.items()}
 
+#: Fields ``_facet`` can count (cbc_sdk ``DeviceSearchQuery.VALID_FACET_FIELDS``).
+FACET_FIELDS = ("policy_id", "status", "os", "ad_group_id", "cloud_provider_account_id", "auto_scaling_group_name",
+                "virtual_private_cloud_id", "deployment_type")
+
 TARGET_PRIORITIES = ("LOW", "MEDIUM", "MEDIUM", "HIGH", "MISSION_CRITICAL")
 LOCATIONS = ("ONSITE", "OFFSITE", "UNKNOWN")
 DEPLOYMENT_TYPES = ("ENDPOINT", "ENDPOINT", "ENDPOINT", "WORKLOAD", "VDI")
@@ -50,6 +55,17 @@ ASSET_GROUPS = (
     {"id": "6f1c2d0e-8d4b-4a57-9d33-1c0a4b2f7e10", "name": "Servers", "membership_type": "DYNAMIC"},
     {"id": "b2e7a9c4-3f15-4d6e-8a21-77c9e0d4f5a3", "name": "Laptops", "membership_type": "MANUAL"},
 )
+
+
+def version_key(version):
+    """Return a sortable key for a dotted sensor version such as ``2.15.2.3036``."""
+    return tuple(int(part) if part.isdigit() else 0 for part in str(version).split("."))
+
+
+def is_sensor_out_of_date(os_name, version):
+    """Return True if ``version`` is older than the newest simulated sensor for ``os_name``."""
+    latest = LATEST_SENSOR.get(os_name)
+    return latest is not None and version_key(version) < version_key(latest)
 
 
 def _windows_platform(os_version):
@@ -98,7 +114,7 @@ def make_device(index, device_id, org, policies, rng, now):
         "quarantined": quarantined,
         "passive_mode": False,
         "sensor_version": sensor_version,
-        "sensor_out_of_date": sensor_version != LATEST_SENSOR[os_name],
+        "sensor_out_of_date": is_sensor_out_of_date(os_name, sensor_version),
         "sensor_pending_update": False,
         "sensor_kit_type": kit,
         "sensor_states": sensor_states if status == "REGISTERED" else [],
@@ -236,6 +252,42 @@ def scroll_devices(ctx):
         return Response(200, result)
 
 
+def parse_facet_terms(terms):
+    """Validate ``terms`` of a facet body; return ``(fields, rows)`` (rows 0 = every value)."""
+    if not isinstance(terms, dict):
+        raise bad_request("terms must be an object with fields (and optionally rows)")
+    fields = terms.get("fields")
+    if not isinstance(fields, list) or not fields or not all(isinstance(field, str) for field in fields):
+        raise bad_request("terms.fields must be a non-empty array of field names")
+    unknown = [field for field in fields if field not in FACET_FIELDS]
+    if unknown:
+        raise bad_request("terms.fields: cannot facet on {0}; valid fields are {1}".format(", ".join(unknown), ", ".join(FACET_FIELDS)))
+    rows = terms.get("rows", 0)
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+        raise bad_request("terms.rows must be a non-negative integer")
+    return fields, rows
+
+
+def facet_values(devices, field, rows):
+    """Return ``[{"id", "name", "total"}]`` for ``field``: most frequent first, then by id; null values are left out."""
+    totals = Counter(str(device[field]) for device in devices if device.get(field) is not None)
+    ordered = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    if rows:
+        ordered = ordered[:rows]
+    return [{"id": value, "name": value, "total": total} for value, total in ordered]
+
+
+def facet_devices(ctx):
+    """``POST .../devices/_facet``: value counts of the ``terms.fields`` over every matching device."""
+    body = ctx.json(default={})
+    request = filter_request(body, "_facet body")
+    fields, rows = parse_facet_terms(body.get("terms"))
+    org = ctx.state.org(ctx.org_key)
+    with ctx.state.lock:
+        found = request.select(org.devices.values())
+        return Response(200, {"results": [{"field": field, "values": facet_values(found, field, rows)} for field in fields]})
+
+
 def parse_device_id(text):
     """Return the integer device id from a path segment or raise 404."""
     try:
@@ -259,4 +311,5 @@ def register(table):
     """Add the device routes to ``table``."""
     table.add("POST", DEVICE_BASE + r"/_search", search_devices, "devices.search", permission="device:READ")
     table.add("POST", DEVICE_BASE + r"/_scroll", scroll_devices, "devices.scroll", permission="device:READ")
+    table.add("POST", DEVICE_BASE + r"/_facet", facet_devices, "devices.facet", permission="device:READ")
     table.add("GET", DEVICE_BASE + r"/(?P<device_id>[^/_][^/]*)", get_device, "devices.get", permission="device:READ")

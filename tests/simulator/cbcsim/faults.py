@@ -5,6 +5,7 @@ CLI spec syntax (``--fault``): comma-separated ``key=value`` pairs, e.g.
 ``path=devices/_search,status=429,retry_after=1,count=3``. Keys: ``path`` (regex searched in the
 URL path), ``method``, ``status``, ``retry_after`` (seconds, sets the Retry-After header),
 ``latency_ms``, ``drop`` (bare or ``drop=true``), ``count`` (times to fire; default every time),
+``after`` (let the first N matching requests pass untouched, then start firing; default 0),
 ``error_code`` and ``message`` (body of a status fault), ``name`` (label in the request log).
 The control API takes the same keys as a JSON object, plus ``body`` (any JSON body).
 """
@@ -15,16 +16,21 @@ import threading
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
-_INT_KEYS = ("status", "retry_after", "latency_ms", "count")
-_KNOWN_KEYS = ("path", "method", "status", "retry_after", "latency_ms", "drop", "count", "error_code", "message", "name", "body")
+_INT_KEYS = ("status", "retry_after", "latency_ms", "count", "after")
+_KNOWN_KEYS = ("path", "method", "status", "retry_after", "latency_ms", "drop", "count", "after", "error_code", "message", "name",
+               "body")
 _IDS = itertools.count(1)
 
 
 class FaultRule:
-    """One fault rule; ``fire()`` consumes one use and reports whether the rule was still live."""
+    """One fault rule: which requests it matches, what it does, and how many uses are left.
+
+    ``after`` matching requests pass untouched first (the rule is not live yet); then the rule
+    fires ``count`` times (or forever).
+    """
 
     def __init__(self, path=".*", method=None, status=None, retry_after=None, latency_ms=None, drop=False,
-                 count=None, error_code=None, message=None, name=None, body=None):
+                 count=None, error_code=None, message=None, name=None, body=None, after=0):
         try:
             self.path = re.compile(path)
         except re.error as exc:
@@ -35,11 +41,14 @@ class FaultRule:
         self.latency_ms = latency_ms
         self.drop = bool(drop)
         self.count = count
+        self.after = after
         self.body = body
         if status is not None and not 100 <= status <= 599:
             raise ValueError("status must be between 100 and 599")
         if count is not None and count < 1:
             raise ValueError("count must be at least 1")
+        if after < 0:
+            raise ValueError("after must not be negative")
         if latency_ms is not None and latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
         if status is None and not latency_ms and not self.drop:
@@ -69,7 +78,7 @@ class FaultRule:
         """Return the rule as a JSON-serializable dict."""
         return {"id": self.id, "name": self.name, "path": self.path.pattern, "method": self.method, "status": self.status,
                 "retry_after": self.retry_after, "latency_ms": self.latency_ms, "drop": self.drop,
-                "remaining": self.count, "body": self.body}
+                "remaining": self.count, "after": self.after, "body": self.body}
 
 
 def _coerce(key, value):
@@ -146,10 +155,17 @@ class FaultInjector:
             return [rule.describe() for rule in self._rules]
 
     def match(self, method, path):
-        """Return the first live rule for the request and consume one of its uses; None if none."""
+        """Return the first live rule for the request and consume one of its uses; None if none.
+
+        A matching rule that still has requests to let pass (``after``) counts this one down and
+        does not fire; later rules may still match the request.
+        """
         with self._lock:
             for rule in self._rules:
                 if rule.matches(method, path):
+                    if rule.after > 0:
+                        rule.after -= 1
+                        continue
                     if rule.count is not None:
                         rule.count -= 1
                         if rule.count <= 0:

@@ -61,6 +61,8 @@ class RequestContext:
         self.params = dict(params or {})
         self.identity = None
         self.auth_label = None
+        #: Extra fields a handler adds to this request's log entry (e.g. ``device_count``).
+        self.log_fields = {}
 
     @property
     def org_key(self):

@@ -21,6 +21,10 @@ from cbcsim.protocol import ApiError, bad_request
 
 MAX_ROWS = 10000
 DEFAULT_ROWS = 20
+#: Body keys that page results. Bodies that select a whole set (device-action ``search``, ``_facet``) reject them.
+PAGING_KEYS = ("rows", "start")
+#: Body keys that select records.
+FILTER_KEYS = ("criteria", "exclusions", "query")
 
 _RANGE_RE = re.compile(r"^-(\d+)([smhdwy])$")
 _RANGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
@@ -381,3 +385,21 @@ class SearchRequest:
     def page(self, found):
         """Return the page of ``found`` selected by start/rows."""
         return found[self.offset:self.offset + self.rows]
+
+
+def filter_request(body, section):
+    """Return a SearchRequest for a body that selects every matching record, without paging.
+
+    Used for the ``search`` of a device action and for ``_facet``: ``criteria``, ``exclusions`` and
+    ``query`` apply; ``rows``/``start`` are a 400 (the operation always covers every match, so a
+    page size would be misleading); ``sort`` and any other key are ignored. ``section`` names the
+    body in error messages.
+    """
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise bad_request("{0} must be a JSON object".format(section))
+    paging = [key for key in PAGING_KEYS if key in body]
+    if paging:
+        raise bad_request("{0} must not contain {1}: it always covers every matching device".format(section, "/".join(paging)))
+    return SearchRequest({key: body[key] for key in FILTER_KEYS if key in body})

@@ -10,7 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from cbcsim import alerts, csp, devices, forwarders, policies
+from cbcsim import alerts, csp, device_actions, devices, forwarders, policies
 from cbcsim.auth import authenticate, authorize, claimed_auth_label
 from cbcsim.control import build_control_routes
 from cbcsim.protocol import ApiError, RequestContext, Response
@@ -18,7 +18,7 @@ from cbcsim.requestlog import RequestLog, redact, utc_timestamp
 from cbcsim.routing import RouteTable
 
 #: Modules whose ``register(table)`` adds API routes. New API modules are appended here.
-API_MODULES = (csp, devices, policies, forwarders, alerts)
+API_MODULES = (csp, devices, device_actions, policies, forwarders, alerts)
 CONTROL_PREFIX = "/_sim/"
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -244,7 +244,7 @@ class Simulator:
         """Append one line to the request log."""
         if ctx.auth_label is None:
             ctx.auth_label = claimed_auth_label(ctx.headers, self.state.tokens)
-        self.request_log.write({
+        entry = {
             "ts": utc_timestamp(),
             "method": ctx.method,
             "path": ctx.path,
@@ -258,7 +258,9 @@ class Simulator:
             "body": loggable_body(ctx),
             "fault": fault.name if fault else None,
             "duration_ms": round((time.monotonic() - started) * 1000.0, 3),
-        })
+        }
+        entry.update(ctx.log_fields)
+        self.request_log.write(entry)
 
     def start(self):
         """Serve in a background thread."""

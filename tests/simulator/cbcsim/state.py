@@ -39,8 +39,15 @@ class Org:
         self.device_id_base = 4000000 + index * 5000000
         self.policies = seed_policies(6520 + index * 1000)
         self.devices = {}
+        #: ``{device_id: version}`` requested by UPDATE_SENSOR_VERSION, installed by ``/_sim/complete_sensor_updates``.
+        self.pending_sensor_updates = {}
         self.forwarders = []
         self.alerts = []
+
+    def remove_device(self, device_id):
+        """Remove a device (and any pending sensor update); return True if it existed."""
+        self.pending_sensor_updates.pop(device_id, None)
+        return self.devices.pop(device_id, None) is not None
 
 
 class SimulatorState:
@@ -94,6 +101,14 @@ class SimulatorState:
                 if device is not None:
                     return org.org_key, device
         return None, None
+
+    def remove_device(self, device_id):
+        """Remove a device from whichever org holds it; return that org's key, or None if there is no such device."""
+        with self.lock:
+            for org in self.orgs.values():
+                if org.remove_device(device_id):
+                    return org.org_key
+        return None
 
     def known_secrets(self):
         """Return every secret and live token (for scrubbing the request log)."""

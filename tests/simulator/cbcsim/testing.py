@@ -138,6 +138,21 @@ class Simulator:
         """Return every device id of an org."""
         return self.control("GET", "devices", params={"org_key": org_key}).json()["ids"]
 
+    def devices(self, device_ids):
+        """Return ``{id: raw device or None}`` for many ids in one call."""
+        ids = list(device_ids)
+        found = self.control("GET", "devices", params={"ids": ",".join(str(i) for i in ids)}).json()["devices"]
+        by_id = {device["id"]: device for device in found}
+        return {device_id: by_id.get(device_id) for device_id in ids}
+
+    def delete_device(self, device_id):
+        """Make a device disappear from its org (as if deleted between a search and an action)."""
+        return self.control("DELETE", "devices/{0}".format(device_id)).json()
+
+    def complete_sensor_updates(self):
+        """Install every sensor version requested by UPDATE_SENSOR_VERSION; return the completed updates."""
+        return self.control("POST", "complete_sensor_updates").json()["completed"]
+
     def stop(self):
         """Terminate the simulator process (by its own pid) and wait for it."""
         self._session.close()

@@ -24,9 +24,9 @@ def test_default_api_keys():
     identity, label = auth.authenticate({"X-Auth-Token": "FULLSECRETKEY00000000000/FULLACCESS"}, state.identities, state.tokens)
     assert label == "api_key:FULLACCESS" and identity.org_key == "ABCD1234"
     assert all(identity.has_permission(p) for p in auth.ALL_PERMISSIONS)
-    reader, _ = auth.authenticate({"X-Auth-Token": "DEVICEREADSECRET00000000/DEVICEREAD"}, state.identities, state.tokens)
+    reader, unused_label = auth.authenticate({"X-Auth-Token": "DEVICEREADSECRET00000000/DEVICEREAD"}, state.identities, state.tokens)
     assert reader.has_permission("device:READ") and not reader.has_permission("org.policies:READ")
-    other, _ = auth.authenticate({"X-Auth-Token": "OTHERORGSECRET0000000000/OTHERORG"}, state.identities, state.tokens)
+    other, unused_label = auth.authenticate({"X-Auth-Token": "OTHERORGSECRET0000000000/OTHERORG"}, state.identities, state.tokens)
     assert other.org_key == "WXYZ9876"
 
 

@@ -33,7 +33,7 @@ def test_fault_counts_and_order():
     injector = FaultInjector()
     injector.add(rule_from_dict({"path": "_search", "status": 503, "count": 2}))
     injector.add(rule_from_dict({"path": "_search", "status": 500}))
-    statuses = [injector.match("POST", "/devices/_search").status for _ in range(4)]
+    statuses = [injector.match("POST", "/devices/_search").status for unused_index in range(4)]
     assert statuses == [503, 503, 500, 500]
     assert injector.match("GET", "/devices/1") is None
     assert injector.clear() == 1 and injector.rules() == []
