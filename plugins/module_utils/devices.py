@@ -175,7 +175,12 @@ def _post_action(client, action_type, batch, options, permission):
 STATE_FIELDS = ("id", "name", "os", "status", "quarantined", "policy_id", "policy_name", "sensor_version",
                 "sensor_kit_type", "sensor_pending_update", "scan_status")
 BYPASS_STATUSES = ("BYPASS", "BYPASS_ON")
-NOT_UNINSTALLABLE = ("UNINSTALLED", "DEREGISTERED", "DELETED")
+# Devices in these states have no sensor to act on: sensor actions leave them alone.
+NO_SENSOR_STATUSES = ("UNINSTALLED", "DEREGISTERED", "DELETED")
+
+
+def has_sensor(device):
+    return device.get("status") not in NO_SENSOR_STATUSES
 
 
 class PlannedAction:
@@ -194,7 +199,7 @@ class PlannedAction:
 
 def _toggle_plan(devices, action_type, desired, is_on, field):
     plan = PlannedAction(action_type, {"toggle": "ON" if desired else "OFF"})
-    for device in devices:
+    for device in filter(has_sensor, devices):
         current = is_on(device)
         if current != desired:
             plan.add(device, field, current, desired)
@@ -217,7 +222,7 @@ def plan_device_actions(devices, quarantined=None, bypass=None, policy=None, sen
         plans.append(plan)
     for kit, version in sorted((sensor_version or {}).items()):
         plan = PlannedAction("UPDATE_SENSOR_VERSION", {"sensor_version": {kit: version}})
-        for device in devices:
+        for device in filter(has_sensor, devices):
             if (device.get("sensor_kit_type") == kit and device.get("sensor_version") != version
                     and not device.get("sensor_pending_update")):
                 plan.add(device, "sensor_version", device.get("sensor_version"), version)
@@ -232,9 +237,8 @@ def plan_device_actions(devices, quarantined=None, bypass=None, policy=None, sen
                                   lambda d: d.get("scan_status") == "IN_PROGRESS", "background_scan"))
     if uninstall_sensor:
         plan = PlannedAction("UNINSTALL_SENSOR")
-        for device in devices:
-            if device.get("status") not in NOT_UNINSTALLABLE:
-                plan.add(device, "status", device.get("status"), "UNINSTALLED")
+        for device in filter(has_sensor, devices):
+            plan.add(device, "status", device.get("status"), "UNINSTALLED")
         plans.append(plan)
     if delete_sensor:
         plan = PlannedAction("DELETE_SENSOR")

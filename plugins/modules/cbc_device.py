@@ -83,6 +83,9 @@ attributes:
     support: full
     description: Shows, per device, the fields that change.
 notes:
+  - Devices without a sensor (status C(DEREGISTERED), C(UNINSTALLED) or C(DELETED)) are left alone by the sensor
+    actions (quarantine, bypass, background scan, sensor version, uninstall); only O(policy_id)/O(policy_name) and
+    O(delete_sensor) act on them.
   - When a batch fails part-way, the task fails and reports which devices were done and which were not,
     so a re-run finishes the job.
   - A device deleted between the search and its action (HTTP 404 for the batch) is dropped after one
@@ -194,7 +197,9 @@ def resolve_policy(module, client):
 
 
 def check_desired(params):
-    if not any(params[option] not in (None, False) for option in DESIRED_OPTIONS):
+    # uninstall_sensor and delete_sensor default to false, which asks for nothing
+    if all(params[option] is None for option in DESIRED_OPTIONS[:6]) and not (
+            params["uninstall_sensor"] or params["delete_sensor"]):
         raise CbcConfigError("nothing to enforce. Fix: set one of %s" % ", ".join(DESIRED_OPTIONS))
     if params["batch_size"] < 1 or params["batch_size"] > 10000:
         raise CbcConfigError("batch_size must be between 1 and 10000. Fix: use the default 1000")

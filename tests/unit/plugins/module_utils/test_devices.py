@@ -137,12 +137,13 @@ def test_plans_act_only_on_devices_that_need_it():
     plans = planned(dev.plan_device_actions(
         fleet(), quarantined=True, bypass=False, policy={"id": 20, "name": "P20"}, sensor_version={"RHEL": "2.15"},
         background_scan=True, uninstall_sensor=True, delete_sensor=True))
-    assert plans["QUARANTINE"] == ({"toggle": "ON"}, [1, 3, 4])
+    # device 3 is DEREGISTERED: no sensor, so sensor actions leave it alone (and a re-run plans nothing)
+    assert plans["QUARANTINE"] == ({"toggle": "ON"}, [1, 4])
     assert plans["BYPASS"] == ({"toggle": "OFF"}, [4])
     assert plans["UPDATE_POLICY"] == ({"policy_id": 20}, [1])
     # device 4 has an update pending, device 2 already runs 2.15, device 3 is another kit
     assert plans["UPDATE_SENSOR_VERSION"] == ({"sensor_version": {"RHEL": "2.15"}}, [1])
-    assert plans["BACKGROUND_SCAN"] == ({"toggle": "ON"}, [1, 3, 4])
+    assert plans["BACKGROUND_SCAN"] == ({"toggle": "ON"}, [1, 4])
     assert plans["UNINSTALL_SENSOR"] == (None, [1, 2, 4])
     assert plans["DELETE_SENSOR"] == (None, [3])
 
