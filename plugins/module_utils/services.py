@@ -58,7 +58,22 @@ ENDPOINTS = dict((e.name, e) for e in (
     Endpoint("devices.actions", "POST", "appservices", "device_actions", "the action's device permission", False),
     Endpoint("alerts.search", "POST", "alerts", "alerts/_search", "org.alerts READ", True),
     Endpoint("policies.summary", "GET", "policyservice", "policies/summary", "org.policies READ", True),
+    Endpoint("policies.get", "GET", "policyservice", "policies/{policy_id}", "org.policies READ", True),
+    Endpoint("policies.create", "POST", "policyservice", "policies", "org.policies CREATE", False),
+    Endpoint("policies.update", "PUT", "policyservice", "policies/{policy_id}", "org.policies UPDATE", True),
+    Endpoint("policies.delete", "DELETE", "policyservice", "policies/{policy_id}", "org.policies DELETE", True),
+    Endpoint("policies.rule_configs.get", "GET", "policyservice", "policies/{policy_id}/rule_configs/{category}",
+             "org.policies READ", True),
+    Endpoint("policies.rule_configs.update", "PUT", "policyservice", "policies/{policy_id}/rule_configs/{category}",
+             "org.policies UPDATE", True),
     Endpoint("forwarders.list", "GET", "data_forwarder", "configs", "event-forwarder.settings READ", True),
+    Endpoint("forwarders.create", "POST", "data_forwarder", "configs", "event-forwarder.settings CREATE", False),
+    Endpoint("forwarders.update", "PUT", "data_forwarder", "configs/{config_id}", "event-forwarder.settings UPDATE",
+             True),
+    Endpoint("forwarders.delete", "DELETE", "data_forwarder", "configs/{config_id}", "event-forwarder.settings DELETE",
+             True),
+    Endpoint("forwarders.health_check", "GET", "data_forwarder", "configs/{config_id}/health_check",
+             "event-forwarder.settings READ", True),
 ))
 
 

@@ -58,7 +58,8 @@ def test_unknown_service_and_missing_org_are_errors():
 def test_every_endpoint_has_a_permission_and_resolves():
     for endpoint in services.ENDPOINTS.values():
         assert endpoint.permission
-        assert services.endpoint_path(endpoint, "ABCD1234", device_id=1).startswith("/")
+        path = services.endpoint_path(endpoint, "ABCD1234", device_id=1, policy_id=2, config_id="c", category="bypass")
+        assert path.startswith("/") and "{" not in path
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 409, 410, 429, 500, 503])
