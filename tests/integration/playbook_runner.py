@@ -36,7 +36,8 @@ class PlaybookRun:
         self.stdout = process.stdout
         self.stderr = process.stderr
         self.output = process.stdout + process.stderr
-        self.results = results
+        self.finished = results is not None
+        self.results = results or {}
 
     def __getitem__(self, index):
         return self.results["task%d" % index]
@@ -51,11 +52,6 @@ def run_playbook(work_dir, tasks, connection=None, env=None, args=(), play_vars=
 
     ``connection`` becomes module_defaults for group/carbonblack.cloud.cbc.
     """
-    work_dir = str(work_dir)
-    os.makedirs(work_dir, exist_ok=True)
-    results_file = os.path.join(work_dir, "results.json")
-    if os.path.exists(results_file):
-        os.unlink(results_file)
     play_tasks = list(pre_tasks or [])
     for index, task in enumerate(tasks):
         task = dict(task)
@@ -63,12 +59,34 @@ def run_playbook(work_dir, tasks, connection=None, env=None, args=(), play_vars=
         task["register"] = "task%d" % index
         task["ignore_errors"] = True
         play_tasks.append(task)
-    names = ["task%d" % index for index in range(len(tasks))]
-    dump = "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (name, name) for name in names)
-    play_tasks.append({"name": "write results", "ansible.builtin.copy": {"content": dump, "dest": results_file},
-                       "check_mode": False, "no_log": True})
+    run = run_play(work_dir, {"tasks": play_tasks}, ["task%d" % index for index in range(len(tasks))],
+                   connection=connection, env=env, args=args, play_vars=play_vars)
+    if not run.finished:
+        raise AssertionError("the playbook did not finish:\n%s\n%s" % (run.stdout[-3000:], run.stderr[-3000:]))
+    return run
+
+
+def run_role(work_dir, role, role_vars, export, connection=None, env=None, args=(), play_vars=None):
+    """Run one role of the collection; ``export`` names the variables to read back when the play finishes.
+
+    A failing role stops the play: then ``run.finished`` is false and ``run.rc`` non-zero.
+    """
+    play = {"roles": [{"role": role, "vars": role_vars}]}
+    return run_play(work_dir, play, export, connection=connection, env=env, args=args, play_vars=play_vars)
+
+
+def run_play(work_dir, play_body, export, connection=None, env=None, args=(), play_vars=None):
+    work_dir = str(work_dir)
+    os.makedirs(work_dir, exist_ok=True)
+    results_file = os.path.join(work_dir, "results.json")
+    if os.path.exists(results_file):
+        os.unlink(results_file)
+    dump = "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (name, name) for name in export)
     play = {"name": "test play", "hosts": "localhost", "connection": "local", "gather_facts": False,
-            "vars": dict(play_vars or {}, ansible_python_interpreter=sys.executable), "tasks": play_tasks}
+            "vars": dict(play_vars or {}, ansible_python_interpreter=sys.executable)}
+    play.update(play_body)
+    play["post_tasks"] = [{"name": "write results", "ansible.builtin.copy": {"content": dump, "dest": results_file},
+                           "check_mode": False, "no_log": True, "changed_when": False}]
     if connection is not None:
         play["module_defaults"] = {"group/carbonblack.cloud.cbc": connection}
     playbook = os.path.join(work_dir, "playbook.yml")
@@ -92,10 +110,8 @@ def run_playbook(work_dir, tasks, connection=None, env=None, args=(), play_vars=
     command.extend(args)
     process = subprocess.run(command, cwd=work_dir, env=run_env, capture_output=True, text=True, timeout=600,
                              check=False)
-    results = {}
+    results = None
     if os.path.exists(results_file):
         with open(results_file) as handle:
             results = json.load(handle)
-    else:
-        raise AssertionError("the playbook did not finish:\n%s\n%s" % (process.stdout[-3000:], process.stderr[-3000:]))
     return PlaybookRun(process, results)

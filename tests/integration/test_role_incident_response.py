@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The incident_response role against the simulator."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from playbook_runner import run_role
+
+ROLE = "carbonblack.cloud.incident_response"
+TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
+
+
+@pytest.fixture
+def sim(simulator):
+    simulator.reset()
+    yield simulator
+    simulator.clear_faults()
+
+
+def connection(sim):
+    return {"url": sim.url, "org_key": "ABCD1234", "token": TOKEN, "ssl_cert_file": sim.ca_file}
+
+
+def registered(sim, count):
+    devices = [d for d in sim.devices(sim.device_ids()).values() if d and d["status"] == "REGISTERED"
+               and not d["quarantined"]]
+    return devices[:count]
+
+
+def writes(sim, mark):
+    return [entry for entry in sim.requests(since=mark) if entry["write"]]
+
+
+def test_quarantine_by_name_and_id_with_scan_then_rerun_and_release(sim, tmp_path):
+    targets = registered(sim, 3)
+    hosts = [targets[0]["name"], targets[1]["name"], targets[2]["id"]]
+    role_vars = {"incident_response_hosts": hosts, "incident_response_background_scan": True,
+                 "incident_response_connection": connection(sim)}
+    mark = sim.mark()
+    preview = run_role(tmp_path, ROLE, role_vars, ["incident_response_report"], args=["--check"])
+    assert preview.rc == 0, preview.stdout
+    assert writes(sim, mark) == []
+    assert sorted(preview.results["incident_response_report"]["changed"]) == sorted(d["name"] for d in targets)
+
+    run = run_role(tmp_path, ROLE, role_vars, ["incident_response_report"])
+    assert run.rc == 0, run.stdout
+    report = run.results["incident_response_report"]
+    assert sorted(report["changed"]) == sorted(d["name"] for d in targets) and report["unchanged"] == []
+    state = sim.devices([d["id"] for d in targets])
+    assert all(d["quarantined"] and d["scan_status"] == "IN_PROGRESS" for d in state.values())
+    assert "Quarantine: 3 changed, 0 already in that state" in run.stdout
+
+    mark = sim.mark()
+    again = run_role(tmp_path, ROLE, role_vars, ["incident_response_report"])
+    assert again.rc == 0 and "changed=0" in again.stdout
+    assert writes(sim, mark) == []
+    # the credential check is the first request of every run
+    assert sim.requests(since=mark)[0]["api"] == "devices.search"
+
+    release = run_role(tmp_path, ROLE, dict(role_vars, incident_response_action="release"),
+                       ["incident_response_report"])
+    assert release.rc == 0
+    assert not any(d["quarantined"] for d in sim.devices([d["id"] for d in targets]).values())
+
+
+def test_unknown_host_and_unconfirmed_large_action_change_nothing(sim, tmp_path):
+    targets = registered(sim, 7)
+    mark = sim.mark()
+    unknown = run_role(tmp_path, ROLE, {"incident_response_hosts": [targets[0]["name"], "no-such-host"],
+                                        "incident_response_connection": connection(sim)}, [])
+    assert unknown.rc != 0 and "No device matches no-such-host" in unknown.stdout
+    many = run_role(tmp_path, ROLE, {"incident_response_hosts": [d["name"] for d in targets],
+                                     "incident_response_connection": connection(sim)}, [])
+    assert many.rc != 0 and "7 devices exceed incident_response_confirm_over (5)" in many.stdout
+    assert writes(sim, mark) == []
+    confirmed = run_role(tmp_path, ROLE, {"incident_response_hosts": [d["name"] for d in targets],
+                                          "incident_response_confirm": True,
+                                          "incident_response_connection": connection(sim)}, [])
+    assert confirmed.rc == 0
+    assert all(d["quarantined"] for d in sim.devices([d["id"] for d in targets]).values())
+
+
+def test_bad_role_variables_fail_before_any_request(sim, tmp_path):
+    mark = sim.mark()
+    run = run_role(tmp_path, ROLE, {"incident_response_hosts": ["x"], "incident_response_action": "nuke",
+                                    "incident_response_connection": connection(sim)}, [])
+    assert run.rc != 0 and "incident_response_action" in run.stdout
+    missing = run_role(tmp_path, ROLE, {"incident_response_connection": connection(sim)}, [])
+    assert missing.rc != 0 and "incident_response_hosts" in missing.stdout
+    assert sim.requests(since=mark) == []
