@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) carbonblack.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for staged rollouts: split devices into waves and find the devices a wave did not reach."""
+"""Filters for staged rollouts: split devices into waves, and find the devices a wave did not reach."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -43,25 +43,31 @@ def cbc_waves(device_ids, sizes):
     return waves
 
 
-def cbc_sensor_update_missing(devices, versions):
-    """IDs of devices that neither run the target version of their kit nor have an update pending."""
+def cbc_devices_not_reached(devices, change):
+    """IDs of the devices that do not (yet) show the change cbc_device was asked to make.
+
+    ``change`` holds cbc_device options: ``sensor_version`` (a device counts as reached when it runs the
+    target version of its kit or has an update pending; other kits are ignored) and/or ``policy_id``.
+    """
+    change = change or {}
+    versions = change.get("sensor_version") or {}
+    policy_id = change.get("policy_id")
     missing = []
     for device in devices or []:
-        target = (versions or {}).get(device.get("sensor_kit_type"))
+        reached = True
+        target = versions.get(device.get("sensor_kit_type"))
         if target and device.get("sensor_version") != target and not device.get("sensor_pending_update"):
+            reached = False
+        if policy_id is not None and device.get("policy_id") != int(policy_id):
+            reached = False
+        if not reached:
             missing.append(device.get("id"))
     return missing
-
-
-def cbc_policy_missing(devices, policy_id):
-    """IDs of devices not (yet) on the policy."""
-    return [device.get("id") for device in devices or [] if device.get("policy_id") != int(policy_id)]
 
 
 class FilterModule:
     def filters(self):
         return {
             "cbc_waves": cbc_waves,
-            "cbc_sensor_update_missing": cbc_sensor_update_missing,
-            "cbc_policy_missing": cbc_policy_missing,
+            "cbc_devices_not_reached": cbc_devices_not_reached,
         }
