@@ -66,27 +66,29 @@ def run_playbook(work_dir, tasks, connection=None, env=None, args=(), play_vars=
     return run
 
 
-def run_role(work_dir, role, role_vars, export, connection=None, env=None, args=(), play_vars=None):
+def run_role(work_dir, role, role_vars, export, connection=None, env=None, args=(), play_vars=None, hosts=None):
     """Run one role of the collection; ``export`` names the variables to read back when the play finishes.
 
     A failing role stops the play: then ``run.finished`` is false and ``run.rc`` non-zero.
+    ``hosts`` (names) makes an inventory of local hosts for the play instead of localhost.
     """
     play = {"roles": [{"role": role, "vars": role_vars}]}
-    return run_play(work_dir, play, export, connection=connection, env=env, args=args, play_vars=play_vars)
+    return run_play(work_dir, play, export, connection=connection, env=env, args=args, play_vars=play_vars,
+                    hosts=hosts)
 
 
-def run_play(work_dir, play_body, export, connection=None, env=None, args=(), play_vars=None):
+def run_play(work_dir, play_body, export, connection=None, env=None, args=(), play_vars=None, hosts=None):
     work_dir = str(work_dir)
     os.makedirs(work_dir, exist_ok=True)
     results_file = os.path.join(work_dir, "results.json")
     if os.path.exists(results_file):
         os.unlink(results_file)
     dump = "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (name, name) for name in export)
-    play = {"name": "test play", "hosts": "localhost", "connection": "local", "gather_facts": False,
+    play = {"name": "test play", "hosts": "all" if hosts else "localhost", "connection": "local", "gather_facts": False,
             "vars": dict(play_vars or {}, ansible_python_interpreter=sys.executable)}
     play.update(play_body)
     play["post_tasks"] = [{"name": "write results", "ansible.builtin.copy": {"content": dump, "dest": results_file},
-                           "check_mode": False, "no_log": True, "changed_when": False}]
+                           "check_mode": False, "no_log": True, "changed_when": False, "run_once": True}]
     if connection is not None:
         play["module_defaults"] = {"group/carbonblack.cloud.cbc": connection}
     playbook = os.path.join(work_dir, "playbook.yml")
@@ -106,7 +108,8 @@ def run_play(work_dir, play_body, export, connection=None, env=None, args=(), pl
     })
     os.makedirs(run_env["HOME"], exist_ok=True)
     run_env.update(env or {})
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", playbook]
+    inventory = ",".join(hosts) + "," if hosts else "localhost,"
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, playbook]
     command.extend(args)
     process = subprocess.run(command, cwd=work_dir, env=run_env, capture_output=True, text=True, timeout=600,
                              check=False)
