@@ -164,3 +164,23 @@ class Simulator:
                 self.process.kill()
                 self.process.wait(timeout=15)
         return self.process.returncode
+
+    # --- data forwarders (appended with the forwarder routes) ---------------------------------
+
+    def forwarder_state(self, org_key="ABCD1234"):
+        """Return ``GET /_sim/forwarders``: ``{"forwarders", "list_shape", "misconfigured_buckets", "region",
+        "secret_updates": {config_id: times the Azure secret was set}}``."""
+        return self.control("GET", "forwarders", params={"org_key": org_key}).json()
+
+    def forwarders(self, org_key="ABCD1234"):
+        """Return the stored forwarder configs of an org."""
+        return self.forwarder_state(org_key)["forwarders"]
+
+    def forwarder_settings(self, org_key="ABCD1234", **settings):
+        """Set forwarder switches (``list_shape="results"``, ``misconfigured_buckets=["bucket", "bucket/prefix"]``,
+        ``region="eu-central-1"``); return them. ``reset()`` restores the defaults."""
+        return self.control("POST", "forwarders/settings", json=dict(settings, org_key=org_key)).json()
+
+    def add_forwarder(self, org_key="ABCD1234", **config):
+        """Store a forwarder config as given, without validation (``id`` and times filled in); return it."""
+        return self.control("POST", "forwarders", json=dict(config, org_key=org_key)).json()

@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""module_utils/forwarders: list shapes, lookup, desired-state comparison and the destination error."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcApiError, CbcConfigError, CbcError
+from ansible_collections.carbonblack.cloud.plugins.module_utils import forwarders as fw
+
+CURRENT = {"id": "f1", "org_key": "ABCD1234", "name": "alerts", "enabled": True, "type": "alert", "destination": "aws_s3",
+           "s3_bucket_name": "bucket", "s3_prefix": "alerts", "version_constraint": "2.0.0", "current_version": "2.0.0",
+           "create_time": "2023-10-03T14:11:14Z", "update_time": "2023-10-03T14:11:14Z"}
+AZURE_CURRENT = {"id": "a1", "name": "hits", "enabled": True, "type": "watchlist.hit", "destination": "azure_blob_storage",
+                 "azure_storage_account": "acct", "azure_container_name": "cont", "azure_tenant_id": "t",
+                 "azure_client_id": "c", "version_constraint": "1.0.0"}
+
+
+class FakeClient:
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def call(self, name, body=None, **params):
+        self.calls.append((name, body, params))
+        answer = self.answers[name]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def params(**values):
+    base = dict((key, None) for key in fw.COMPARED_FIELDS + (fw.SECRET_FIELD,))
+    base.update(values)
+    return base
+
+
+@pytest.mark.parametrize("body, expected", [
+    ([CURRENT], [CURRENT]),
+    ({"results": [CURRENT], "num_found": 1}, [CURRENT]),
+    ([], []),
+    (None, []),
+])
+def test_list_accepts_bare_array_and_results(body, expected):
+    assert fw.list_forwarders(FakeClient({"forwarders.list": body})) == expected
+
+
+@pytest.mark.parametrize("body", [{"configs": []}, "text", [1, 2]])
+def test_list_rejects_other_shapes(body):
+    with pytest.raises(CbcError) as info:
+        fw.forwarders_from_response(body)
+    assert "Fix:" in str(info.value)
+
+
+def test_list_404_means_none_other_errors_raise():
+    assert fw.list_forwarders(FakeClient({"forwarders.list": CbcApiError("GET", "/x", 404)})) == []
+    with pytest.raises(CbcApiError):
+        fw.list_forwarders(FakeClient({"forwarders.list": CbcApiError("GET", "/x", 403)}))
+
+
+def test_find_by_id_name_and_duplicates():
+    other = dict(CURRENT, id="f2")
+    assert fw.find_forwarder([CURRENT, AZURE_CURRENT], name="hits") is AZURE_CURRENT
+    assert fw.find_forwarder([CURRENT, other], name="x", config_id="f2") is other
+    assert fw.find_forwarder([CURRENT], name="nope") is None
+    assert fw.find_forwarder([CURRENT], config_id="nope") is None
+    with pytest.raises(CbcConfigError) as info:
+        fw.find_forwarder([CURRENT, other], name="alerts")
+    assert "2 data forwarders are named 'alerts' (ids f1, f2)" in str(info.value)
+
+
+def test_same_stated_fields_plan_nothing():
+    desired = fw.desired_from_params(params(name="alerts", type="alert", s3_bucket_name="bucket", s3_prefix="alerts",
+                                            enabled=True))
+    assert desired["destination"] == "aws_s3"
+    plan = fw.plan_present(CURRENT, desired)
+    assert plan.action == "none" and not plan.changed and plan.result is CURRENT
+
+
+def test_legacy_config_without_destination_or_prefix_compares_equal():
+    legacy = dict(CURRENT)
+    del legacy["destination"]
+    del legacy["s3_prefix"]
+    desired = fw.desired_from_params(params(name="alerts", destination="aws_s3", s3_bucket_name="bucket", s3_prefix="",
+                                            filter=""))
+    assert fw.plan_present(legacy, desired).action == "none"
+
+
+def test_changed_field_gives_full_put_and_only_stated_diff():
+    desired = fw.desired_from_params(params(name="alerts", enabled=False))
+    plan = fw.plan_present(CURRENT, desired)
+    assert plan.action == "update"
+    assert (plan.before, plan.after) == ({"enabled": True}, {"enabled": False})
+    assert plan.body == {"name": "alerts", "enabled": False, "type": "alert", "destination": "aws_s3",
+                         "s3_bucket_name": "bucket", "s3_prefix": "alerts", "version_constraint": "2.0.0"}
+    assert plan.result["id"] == "f1" and plan.result["enabled"] is False
+
+
+def test_moving_to_azure_drops_s3_fields_and_needs_the_secret():
+    azure = dict(destination="azure_blob_storage", azure_storage_account="acct", azure_container_name="cont",
+                 azure_tenant_id="t", azure_client_id="c")
+    desired = fw.desired_from_params(params(name="alerts", **azure))
+    with pytest.raises(CbcConfigError) as info:
+        fw.plan_present(CURRENT, desired)
+    assert "azure_client_secret" in str(info.value)
+    plan = fw.plan_present(CURRENT, desired, secret="s")
+    assert plan.secret_sent and plan.body["azure_client_secret"] == "s"
+    assert "s3_bucket_name" not in plan.body and "s3_prefix" not in plan.body
+
+
+def test_update_secret_on_create_and_always():
+    desired = fw.desired_from_params(params(name="hits", azure_client_secret="s"))
+    assert fw.plan_present(AZURE_CURRENT, desired, secret="s", update_secret="on_create").action == "none"
+    plan = fw.plan_present(AZURE_CURRENT, desired, secret="s", update_secret="always")
+    assert plan.action == "update" and plan.secret_sent and plan.body["azure_client_secret"] == "s"
+    assert plan.after == {"azure_client_secret": "<sent>"}
+    created = fw.plan_present(None, fw.desired_from_params(params(name="new", type="alert", azure_storage_account="a",
+                                                                  azure_container_name="b", azure_tenant_id="t",
+                                                                  azure_client_id="c")), secret="s")
+    assert created.action == "create" and created.body["azure_client_secret"] == "s"
+    assert "s" not in created.result.values() and created.after["azure_client_secret"] == "<sent>"
+
+
+def test_type_change_and_rename_clash_are_errors():
+    with pytest.raises(CbcConfigError) as info:
+        fw.plan_present(CURRENT, {"type": "watchlist.hit"})
+    assert "cannot be changed" in str(info.value) and "state: absent" in str(info.value)
+    with pytest.raises(CbcConfigError) as info:
+        fw.plan_present(CURRENT, {"name": "hits"}, others=[AZURE_CURRENT])
+    assert "forwarder a1 already has that name" in str(info.value)
+
+
+def test_create_needs_type_and_bucket():
+    with pytest.raises(CbcConfigError) as info:
+        fw.plan_present(None, {"name": "n", "destination": "aws_s3"})
+    assert "needs type, s3_bucket_name" in str(info.value)
+
+
+@pytest.mark.parametrize("values, text", [
+    (dict(s3_bucket_name="b", azure_client_id="c"), "cannot be used together"),
+    (dict(destination="aws_s3", azure_client_id="c"), "cannot be used with destination aws_s3"),
+    (dict(destination="azure_blob_storage", s3_prefix="p"), "cannot be used with destination azure_blob_storage"),
+    (dict(type="endpoint.event", azure_container_name="c"), "endpoint.event cannot be forwarded to Azure"),
+    (dict(version_constraint="2"), "version_constraint must look like 1.0.0"),
+    (dict(s3_bucket_name="s3://b"), "bare bucket name"),
+])
+def test_desired_validation(values, text):
+    with pytest.raises(CbcConfigError) as info:
+        fw.desired_from_params(params(name="n", **values))
+    assert text in str(info.value)
+
+
+def test_absent_plans():
+    assert fw.plan_absent(None).action == "none"
+    plan = fw.plan_absent(CURRENT)
+    assert plan.action == "delete" and plan.before["name"] == "alerts" and plan.after == {}
+
+
+def test_destination_error_names_bucket_prefix_region_and_policy():
+    api_error = CbcApiError("POST", "/data_forwarder/v2/orgs/A/configs", 400,
+                            "Unable to write test object p/healthcheck/healthcheck.json to S3 bucket 'b': Access Denied. "
+                            "Check that the bucket exists in region ap-southeast-2")
+    client = FakeClient({"forwarders.create": api_error})
+    plan = fw.plan_present(None, {"name": "n", "type": "alert", "destination": "aws_s3", "s3_bucket_name": "b",
+                                  "s3_prefix": "p/"})
+    with pytest.raises(fw.ForwarderDestinationError) as info:
+        fw.apply_plan(client, plan)
+    message = str(info.value)
+    assert "S3 bucket 'b' under prefix 'p'" in message and "region ap-southeast-2" in message
+    assert "s3:PutObject" in message and "arn:aws:s3:::b/p/*" in message and "\n" not in message
+    assert info.value.status == 400
+
+
+def test_other_400s_stay_api_errors():
+    client = FakeClient({"forwarders.create": CbcApiError("POST", "/x", 400, "version_constraint '9' is not available")})
+    plan = fw.plan_present(None, {"name": "n", "type": "alert", "destination": "aws_s3", "s3_bucket_name": "b"})
+    with pytest.raises(CbcApiError) as info:
+        fw.apply_plan(client, plan)
+    assert not isinstance(info.value, fw.ForwarderDestinationError)
