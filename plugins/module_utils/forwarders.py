@@ -156,7 +156,7 @@ def _check_complete(body, secret, changes_destination):
 
 
 class ForwarderPlan:
-    """What cbc_forwarder does: ``action`` (create, update, delete, none), the request ``body``,
+    """What cbc_forwarder does: ``action`` (created, updated, deleted, none), the request ``body``,
     the changed stated fields (``before``/``after``), whether the secret is sent, and the would-be config."""
 
     def __init__(self, action, current=None, body=None, before=None, after=None, secret_sent=False, result=None):
@@ -189,7 +189,7 @@ def plan_present(current, desired, secret=None, update_secret="on_create", other
         shown = dict(after)
         if secret:
             shown[SECRET_FIELD] = "<sent>"
-        return ForwarderPlan("create", body=body, after=shown, secret_sent=bool(secret), result=result)
+        return ForwarderPlan("created", body=body, after=shown, secret_sent=bool(secret), result=result)
 
     existing = normalize(current)
     if "type" in desired and desired["type"] != existing.get("type"):
@@ -228,7 +228,7 @@ def plan_present(current, desired, secret=None, update_secret="on_create", other
         body[SECRET_FIELD] = secret
         before[SECRET_FIELD] = "<write-only>"
         after[SECRET_FIELD] = "<sent>"
-    return ForwarderPlan("update", current=current, body=body, before=before, after=after, secret_sent=send_secret,
+    return ForwarderPlan("updated", current=current, body=body, before=before, after=after, secret_sent=send_secret,
                          result=result)
 
 
@@ -237,7 +237,7 @@ def plan_absent(current):
     if current is None:
         return ForwarderPlan("none")
     before = dict((key, value) for key, value in normalize(current).items() if key in current or key == "destination")
-    return ForwarderPlan("delete", current=current, before=before, result=current)
+    return ForwarderPlan("deleted", current=current, before=before, result=current)
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -282,11 +282,11 @@ def _send(client, endpoint, body, **path_params):
 
 def apply_plan(client, plan):
     """Send the plan's one write; return the config as the API answered (None after a delete)."""
-    if plan.action == "create":
+    if plan.action == "created":
         return _send(client, "forwarders.create", plan.body)
-    if plan.action == "update":
+    if plan.action == "updated":
         return _send(client, "forwarders.update", plan.body, config_id=plan.current["id"])
-    if plan.action == "delete":
+    if plan.action == "deleted":
         client.call("forwarders.delete", config_id=plan.current["id"])
         return None
     return plan.result

@@ -179,10 +179,10 @@ forwarder:
     create_time: "2023-10-03T14:11:14Z"
     update_time: "2023-11-14T19:16:43Z"
 action:
-  description: What the task did (or, in check mode, would do) - V(create), V(update), V(delete) or V(none).
+  description: What the task did (or, in check mode, would do) - V(created), V(updated), V(deleted) or V(none).
   returned: success
   type: str
-  sample: update
+  sample: updated
 changes:
   description: The stated fields that differ, before and after.
   returned: success
@@ -228,7 +228,7 @@ def run_forwarder(module):
     forwarder = plan.result
     if plan.changed and not module.check_mode:
         answer = apply_plan(client, plan)
-        if plan.action != "delete":
+        if plan.action != "deleted":
             forwarder = answer if isinstance(answer, dict) else plan.result
     result = dict(changed=plan.changed, action=plan.action, changes={"before": plan.before, "after": plan.after},
                   secret_sent=plan.secret_sent and plan.changed, requests_sent=client.requests_sent)

@@ -69,7 +69,7 @@ def test_create_rerun_update_disable_delete(sim, tmp_path):
     assert writes(entries)[0]["status"] == 201
     stored = sim.forwarders()
     assert len(stored) == 1 and stored[0]["s3_bucket_name"] == "acme-cbc" and stored[0]["enabled"] is True
-    assert run[0]["changed"] is True and run[0]["action"] == "create"
+    assert run[0]["changed"] is True and run[0]["action"] == "created"
     assert run[0]["forwarder"]["id"] == stored[0]["id"] and run[0]["forwarder"]["current_version"] == "2.0.0"
     # idempotence: the second task only read
     assert run[1]["changed"] is False and run[1]["action"] == "none" and run[1]["requests_sent"] == 1
@@ -100,7 +100,7 @@ def test_create_rerun_update_disable_delete(sim, tmp_path):
     ])
     entries = sim.requests(since=mark)
     assert apis(writes(entries)) == ["forwarders.delete"] and writes(entries)[0]["status"] == 204
-    assert run[0]["changed"] is True and run[0]["action"] == "delete" and run[0]["forwarder"]["id"] == config_id
+    assert run[0]["changed"] is True and run[0]["action"] == "deleted" and run[0]["forwarder"]["id"] == config_id
     assert run[1]["changed"] is False and run[1]["action"] == "none"
     assert sim.forwarders() == []
 
@@ -109,7 +109,7 @@ def test_check_mode_and_diff_send_no_write(sim, tmp_path):
     mark = sim.mark()
     run = run_playbook(tmp_path, [forwarder_task(sim, **S3_ALERTS)], args=["--check", "--diff"])
     assert writes(sim.requests(since=mark)) == [] and sim.forwarders() == []
-    assert run[0]["changed"] is True and run[0]["action"] == "create"
+    assert run[0]["changed"] is True and run[0]["action"] == "created"
     assert run[0]["forwarder"] == dict(S3_ALERTS, destination="aws_s3", id=None)
     assert run[0]["diff"]["before"] == {} and run[0]["diff"]["after"] == dict(S3_ALERTS, destination="aws_s3")
     assert '"s3_bucket_name": "acme-cbc"' in run.stdout  # the diff callback printed it

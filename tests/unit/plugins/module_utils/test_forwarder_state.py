@@ -93,7 +93,7 @@ def test_legacy_config_without_destination_or_prefix_compares_equal():
 def test_changed_field_gives_full_put_and_only_stated_diff():
     desired = fw.desired_from_params(params(name="alerts", enabled=False))
     plan = fw.plan_present(CURRENT, desired)
-    assert plan.action == "update"
+    assert plan.action == "updated"
     assert (plan.before, plan.after) == ({"enabled": True}, {"enabled": False})
     assert plan.body == {"name": "alerts", "enabled": False, "type": "alert", "destination": "aws_s3",
                          "s3_bucket_name": "bucket", "s3_prefix": "alerts", "version_constraint": "2.0.0"}
@@ -116,12 +116,12 @@ def test_update_secret_on_create_and_always():
     desired = fw.desired_from_params(params(name="hits", azure_client_secret="s"))
     assert fw.plan_present(AZURE_CURRENT, desired, secret="s", update_secret="on_create").action == "none"
     plan = fw.plan_present(AZURE_CURRENT, desired, secret="s", update_secret="always")
-    assert plan.action == "update" and plan.secret_sent and plan.body["azure_client_secret"] == "s"
+    assert plan.action == "updated" and plan.secret_sent and plan.body["azure_client_secret"] == "s"
     assert plan.after == {"azure_client_secret": "<sent>"}
     created = fw.plan_present(None, fw.desired_from_params(params(name="new", type="alert", azure_storage_account="a",
                                                                   azure_container_name="b", azure_tenant_id="t",
                                                                   azure_client_id="c")), secret="s")
-    assert created.action == "create" and created.body["azure_client_secret"] == "s"
+    assert created.action == "created" and created.body["azure_client_secret"] == "s"
     assert "s" not in created.result.values() and created.after["azure_client_secret"] == "<sent>"
 
 
@@ -157,7 +157,7 @@ def test_desired_validation(values, text):
 def test_absent_plans():
     assert fw.plan_absent(None).action == "none"
     plan = fw.plan_absent(CURRENT)
-    assert plan.action == "delete" and plan.before["name"] == "alerts" and plan.after == {}
+    assert plan.action == "deleted" and plan.before["name"] == "alerts" and plan.after == {}
 
 
 def test_destination_error_names_bucket_prefix_region_and_policy():
