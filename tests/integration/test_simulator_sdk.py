@@ -626,3 +626,68 @@ def test_device_actions_over_http(fresh_sim):
     assert sim.device(registered[2])["sensor_version"] == "9.0.0.1" and not sim.device(registered[2])["sensor_pending_update"]
     sim.reset()
     assert sim.devices(ids) == raw
+
+
+# --- SDK policies: create (builder), update (full PUT), rules, rule configs, delete --------------------------
+
+
+def test_sdk_policy_create_update_delete(fresh_sim):
+    from cbc_sdk.errors import ObjectNotFoundError as NotFound  # pylint: disable=import-outside-toplevel
+    from cbc_sdk.platform import Policy  # pylint: disable=import-outside-toplevel
+
+    sim = fresh_sim
+    api = sdk_key_client(sim)
+    mark = sim.mark()
+    builder = Policy.create(api)
+    builder.set_name("SDK policy").set_priority("HIGH").set_description("made by cbc_sdk")
+    builder.set_on_access_scan(True, mode="AGGRESSIVE")
+    builder.add_rule("REPUTATION", "KNOWN_MALWARE", "RUN", "DENY")
+    builder.add_sensor_setting("SHOW_UI", "false")
+    policy = builder.build()
+    policy.save()
+    entries = sim.requests(since=mark)
+    assert [(e["api"], e["status"], e["write"]) for e in entries] == [("policies.create", 200, True)]
+    assert "id" not in entries[0]["body"] and entries[0]["body"]["org_key"] == ORG
+    assert policy.id == 6524 and policy.position == 4 and policy.priority_level == "HIGH"
+    assert [(r["action"], r["operation"]) for r in policy.rules] == [("DENY", "RUN")]
+
+    mark = sim.mark()
+    policy.description = "updated by cbc_sdk"
+    policy.save()
+    put = sim.requests(since=mark)[0]
+    assert (put["api"], put["method"], put["status"], put["body"]["id"]) == ("policies.update", "PUT", 200, 6524)
+    assert put["body"]["sensor_settings"] == [{"name": "SHOW_UI", "value": "false"}]
+    fetched = api.select(Policy, 6524)
+    assert fetched.description == "updated by cbc_sdk" and fetched.version == 2
+
+    fetched.add_rule({"action": "TERMINATE", "application": {"type": "REPUTATION", "value": "PUP"},
+                      "operation": "MEMORY_SCRAPE", "required": True})
+    assert len(api.select(Policy, 6524).rules) == 2
+    rule_configs = fetched.core_prevention_rule_configs
+    config = rule_configs["88b19232-7ebb-48ef-a198-2a75a282de5d"]
+    config.set_assignment_mode("REPORT")
+    config.save()
+    fetched.set_auth_event_collection(False)
+    refreshed = api.select(Policy, 6524)
+    modes = {c["name"]: c["parameters"] for c in refreshed.rule_configs}
+    assert modes["Privilege Escalation"] == {"WindowsAssignmentMode": "REPORT"}
+    assert modes["Authentication Events"] == {"enable_auth_events": False}
+
+    mark = sim.mark()
+    refreshed.delete()
+    assert [(e["api"], e["status"]) for e in sim.requests(since=mark)] == [("policies.delete", 204)]
+    with pytest.raises(NotFound):
+        api.select(Policy, 6524).refresh()
+    summary = {p["name"] for p in api.get_object(SUMMARY_PATH)["policies"]}
+    assert "SDK policy" not in summary
+
+
+def test_sdk_policy_create_without_permission_is_403(sim):
+    from cbc_sdk.platform import Policy  # pylint: disable=import-outside-toplevel
+
+    api = sdk_key_client(sim, token="POLICYREADSECRET00000000/POLICYREAD")
+    builder = Policy.create(api)
+    builder.set_name("Forbidden")
+    with pytest.raises(ClientError) as error:
+        builder.build().save()
+    assert error.value.error_code == 403 and "org.policies:CREATE" in str(error.value)
