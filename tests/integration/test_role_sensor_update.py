@@ -106,3 +106,17 @@ def test_bad_variables_fail_before_any_request(sim, tmp_path):
     bad_ratio = run_role(tmp_path, ROLE, role_vars(sim, "WINDOWS", sensor_update_max_failure_ratio="lots"), [])
     assert bad_ratio.rc != 0 and "sensor_update_max_failure_ratio" in bad_ratio.stdout
     assert sim.requests(since=mark) == []
+
+
+def test_canary_only_then_a_rerun_continues(sim, tmp_path):
+    kit = busiest_kit(sim)
+    todo = eligible(sim, kit)
+    mark = sim.mark()
+    canary = run_role(tmp_path, ROLE, role_vars(sim, kit, sensor_update_max_waves=1), ["device_waves_report"])
+    assert canary.rc == 0, canary.stdout
+    assert [sorted(e["body"]["device_id"]) for e in actions(sim, mark)] == [todo[:1]]
+    assert "2 more wave(s), %d devices, left for a later run" % (len(todo) - 1) in canary.stdout
+    mark = sim.mark()
+    rest = run_role(tmp_path, ROLE, role_vars(sim, kit), ["device_waves_report"])
+    assert rest.rc == 0
+    assert sorted(i for e in actions(sim, mark) for i in e["body"]["device_id"]) == todo[1:]
