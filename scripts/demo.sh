@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set everything up, then run playbooks/demo.yml.
-#   - with CBC_URL (or CBAPI_URL) or CBC_PROFILE set: against the real Carbon Black Cloud;
+#   - with CBC_URL (or CBAPI_URL) or CBC_PROFILE set: against the real Carbon Black Cloud, in check mode
+#     unless CBC_DEMO_APPLY=yes;
 #   - otherwise: against the bundled CBC simulator, started here and stopped on exit.
 # Extra arguments go to ansible-playbook (e.g. ./scripts/demo.sh --check --diff -v).
 set -euo pipefail
@@ -11,6 +12,11 @@ cd "$CBC_ROOT"
 
 playbook_args=()
 if [ -n "${CBC_URL:-${CBAPI_URL:-}}" ] || [ -n "${CBC_PROFILE:-}" ]; then
+    # A real org: preview only (check mode) unless asked to apply the demo baseline, sensor canary and rollout.
+    if [ "${CBC_DEMO_APPLY:-no}" != "yes" ]; then
+        cbc_log "check mode: nothing is changed in your org (CBC_DEMO_APPLY=yes applies the demo)"
+        playbook_args+=(--check)
+    fi
     if [ -n "${CBC_PROFILE:-}" ]; then
         cbc_log "running playbooks/demo.yml against Carbon Black Cloud with credential profile '$CBC_PROFILE'"
         playbook_args+=(-e "{\"cbc_connection\": {\"profile\": \"$CBC_PROFILE\"}}")

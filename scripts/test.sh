@@ -202,7 +202,7 @@ step_sanity() {
 
 # ---------------------------------------------------------------- lint (ansible-lint)
 step_lint() {
-    (cd "$CBC_ROOT" && ansible-lint --offline --profile production)
+    (cd "$CBC_ROOT" && ansible-lint --offline --strict --profile production)
 }
 
 # ---------------------------------------------------------------- main
