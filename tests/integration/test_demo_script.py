@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The README's first command, scripts/demo.sh, end to end."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import subprocess
+
+from playbook_runner import REPO_ROOT, SCRUBBED_ENV
+
+TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
+
+
+def demo_env(home):
+    env = dict((key, value) for key, value in os.environ.items()
+               if key not in SCRUBBED_ENV and not key.startswith(("CBC_", "CBAPI_", "ANSIBLE_")))
+    env.update(HOME=str(home), ANSIBLE_NOCOLOR="1", XDG_CACHE_HOME=os.path.join(str(home), ".cache"))
+    return env
+
+
+def run_demo(env, *args):
+    return subprocess.run([os.path.join(REPO_ROOT, "scripts", "demo.sh")] + list(args), cwd=str(env["HOME"]),
+                          env=env, capture_output=True, text=True, check=False, timeout=900)
+
+
+def test_demo_runs_against_the_bundled_simulator(tmp_path):
+    result = run_demo(demo_env(tmp_path))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    out = result.stdout
+    assert "starting the CBC simulator" in result.stderr
+    assert "APIs: devices, policies, data_forwarder, alerts" in out
+    assert "Devices in the org: 200" in out
+    assert "Policies: 2 created, 0 changed, 0 unchanged" in out
+    assert "Data forwarders: 1 created, 0 changed, 0 unchanged" in out
+    assert "canary of 3 device(s) ok" in out
+    assert "Policy rollout to Servers: " in out and "failed=0" in out
+    assert TOKEN.split("/", 1)[0] not in out
+
+
+def test_demo_against_a_profile_is_a_check_mode_preview(simulator, tmp_path):
+    home = tmp_path / "home"
+    creds = home / ".carbonblack" / "credentials.cbc"
+    creds.parent.mkdir(parents=True)
+    creds.parent.chmod(0o700)
+    creds.write_text("[sim]\nurl = %s\norg_key = ABCD1234\ntoken = %s\nssl_cert_file = %s\n"
+                     % (simulator.url, TOKEN, simulator.ca_file))
+    creds.chmod(0o600)
+    env = demo_env(home)
+    env["CBC_PROFILE"] = "sim"
+    mark = simulator.mark()
+    result = run_demo(env)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "check mode: nothing is changed in your org" in result.stderr
+    assert "Check mode: nothing was sent." in result.stdout
+    entries = simulator.requests(since=mark)
+    assert entries and not [entry for entry in entries if entry["write"]]
