@@ -37,13 +37,7 @@ options:
     default: []
 extends_documentation_fragment:
   - carbonblack.cloud.auth
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same probes in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
+  - carbonblack.cloud.attributes.info_module
 """
 
 EXAMPLES = r"""

@@ -24,13 +24,7 @@ options:
 extends_documentation_fragment:
   - carbonblack.cloud.auth
   - carbonblack.cloud.device_selection
-attributes:
-  check_mode:
-    support: full
-    description: Read-only.
-  diff_mode:
-    support: none
-    description: Nothing is changed.
+  - carbonblack.cloud.attributes.info_module
 """
 
 EXAMPLES = r"""

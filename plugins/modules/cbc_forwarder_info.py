@@ -37,13 +37,7 @@ options:
     default: false
 extends_documentation_fragment:
   - carbonblack.cloud.auth
-attributes:
-  check_mode:
-    support: full
-    description: Read-only.
-  diff_mode:
-    support: none
-    description: Nothing is changed.
+  - carbonblack.cloud.attributes.info_module
 notes:
   - Needs the RBAC permission C(event-forwarder.settings READ).
 """

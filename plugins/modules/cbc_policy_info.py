@@ -35,10 +35,7 @@ options:
     default: false
 extends_documentation_fragment:
   - carbonblack.cloud.auth
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
+  - carbonblack.cloud.attributes.info_module
 notes:
   - Needs C(org.policies) C(READ).
 """

@@ -36,3 +36,12 @@ def simulator_factory(tmp_path_factory):
     yield start
     for sim in started:
         sim.stop()
+
+
+@pytest.fixture
+def sim(simulator):
+    """The session simulator, reset to its seeded state before and after the test (devices, policies, forwarders,
+    faults), so tests that change state do not leak into each other."""
+    simulator.reset()
+    yield simulator
+    simulator.reset()

@@ -15,9 +15,17 @@ import sys
 import yaml
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ORG = "ABCD1234"
+# The simulator's built-in full-access key (tests/simulator/README.md).
+FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
 SCRUBBED_ENV = ("CBC_URL", "CBC_TOKEN", "CBC_ORG_KEY", "CBC_SSL_VERIFY", "CBAPI_URL", "CBAPI_TOKEN",
                 "CBAPI_ORG_KEY", "CBAPI_SSL_VERIFY", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
                 "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
+
+
+def api_key_connection(sim, token=FULL_TOKEN, **extra):
+    """Connection options for a simulator with an API key, trusting its CA."""
+    return dict({"url": sim.url, "org_key": ORG, "token": token, "ssl_cert_file": sim.ca_file}, **extra)
 
 
 def collections_root(base_dir):

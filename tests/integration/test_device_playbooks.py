@@ -16,24 +16,12 @@ import time
 
 import pytest
 
-from playbook_runner import REPO_ROOT, collections_root, run_playbook
+from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run_playbook
 
 ORG = "ABCD1234"
 FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
 QUARANTINE_ONLY_TOKEN = "DEVICEREADQSECRET0000000/DEVICEREADQ"
 NO_SENSOR = ("DEREGISTERED", "UNINSTALLED")
-
-
-@pytest.fixture
-def sim(simulator):
-    """The session simulator, reset before the test so every test starts from the seeded fleet."""
-    simulator.reset()
-    yield simulator
-    simulator.clear_faults()
-
-
-def connection(sim, token=FULL_TOKEN):
-    return {"url": sim.url, "org_key": ORG, "token": token, "ssl_cert_file": sim.ca_file}
 
 
 def device_task(**options):
@@ -63,7 +51,7 @@ def test_quarantine_linux_then_rerun_and_check_mode_send_no_write(sim, tmp_path)
     task = device_task(criteria={"os": ["LINUX"]}, quarantined=True, batch_size=10)
 
     mark = sim.mark()
-    preview = run_playbook(tmp_path, [task], connection=connection(sim), args=["--check", "--diff"])[0]
+    preview = run_playbook(tmp_path, [task], connection=api_key_connection(sim), args=["--check", "--diff"])[0]
     assert writes(sim.requests(since=mark)) == []
     assert preview["changed"] is True
     assert [d["id"] for d in preview["devices"]] == to_change
@@ -77,7 +65,7 @@ def test_quarantine_linux_then_rerun_and_check_mode_send_no_write(sim, tmp_path)
     assert not any(sim.device(i)["quarantined"] for i in to_change)
 
     mark = sim.mark()
-    run = run_playbook(tmp_path, [task, task], connection=connection(sim))
+    run = run_playbook(tmp_path, [task, task], connection=api_key_connection(sim))
     first_entries = sim.requests(since=mark)
     assert run[0]["changed"] is True and run[0]["actions"] == preview["actions"]
     assert run[0]["num_found"] == len([d for d in fleet(sim) if d["os"] == "LINUX"])
@@ -97,7 +85,7 @@ def test_release_only_touches_quarantined_devices(sim, tmp_path):
     assert quarantined
     mark = sim.mark()
     run = run_playbook(tmp_path, [device_task(criteria={"status": ["REGISTERED"]}, quarantined=False)],
-                       connection=connection(sim))
+                       connection=api_key_connection(sim))
     assert run[0]["changed"] is True
     sent = writes(sim.requests(since=mark))
     assert len(sent) == 1 and sorted(sent[0]["body"]["device_id"]) == quarantined
@@ -118,7 +106,7 @@ def test_policy_by_name_sensor_version_bypass_and_scan_are_idempotent(sim, tmp_p
         device_task(device_ids=ids, background_scan=True),
     ]
     mark = sim.mark()
-    run = run_playbook(tmp_path, tasks + tasks, connection=connection(sim), args=["--diff"])
+    run = run_playbook(tmp_path, tasks + tasks, connection=api_key_connection(sim), args=["--diff"])
     entries = sim.requests(since=mark)
     assert [run[index]["changed"] for index in range(8)] == [True] * 4 + [False] * 4
     assert [(e["body"]["action_type"], sorted(e["body"]["device_id"])) for e in writes(entries)] == [
@@ -136,7 +124,7 @@ def test_policy_by_name_sensor_version_bypass_and_scan_are_idempotent(sim, tmp_p
     # and back: bypass off, scan off
     mark = sim.mark()
     run = run_playbook(tmp_path, [device_task(device_ids=ids, bypass=False, background_scan=False)],
-                       connection=connection(sim))
+                       connection=api_key_connection(sim))
     assert [entry["body"]["action_type"] for entry in writes(sim.requests(since=mark))] == ["BYPASS", "BACKGROUND_SCAN"]
     assert all(d["status"] == "REGISTERED" and d["scan_status"] == "STOPPED" for d in sim.devices(ids).values())
 
@@ -154,7 +142,7 @@ def test_uninstall_and_delete_act_only_where_state_needs_it(sim, tmp_path):
         device_task(device_ids=registered, uninstall_sensor=True),
         device_task(device_ids=deregistered, delete_sensor=True),
         device_task(device_ids=deregistered, delete_sensor=True, allow_empty=True),
-    ], connection=connection(sim))
+    ], connection=api_key_connection(sim))
     sent = writes(sim.requests(since=mark))
     assert [(e["body"]["action_type"], sorted(e["body"]["device_id"])) for e in sent] == [
         ("DELETE_SENSOR", deregistered), ("UNINSTALL_SENSOR", sorted(registered))]
@@ -169,7 +157,7 @@ def test_missing_action_permission_is_a_403_naming_it(sim, tmp_path):
     ids = [d["id"] for d in fleet(sim) if d["status"] == "REGISTERED"][:3]
     run = run_playbook(tmp_path, [device_task(device_ids=ids, policy_id=1),
                                   device_task(device_ids=ids, quarantined=True)],
-                       connection=connection(sim, QUARANTINE_ONLY_TOKEN), args=["-vvv"])
+                       connection=api_key_connection(sim, QUARANTINE_ONLY_TOKEN), args=["-vvv"])
     # policy_id=1 does not exist, but the permission check comes first
     assert run[0]["failed"] is True and run[0]["http_status"] == 403
     assert "lack the RBAC permission device.policy UPDATE" in run[0]["msg"]
@@ -189,7 +177,7 @@ def test_unknown_policy_name_and_bad_inputs_fail_before_any_write(sim, tmp_path)
         device_task(criteria={"os": ["LINUX"]}, policy_id=1, policy_name="Standard"),
         device_task(criteria={"os": ["LINUX"]}, quarantined=True, batch_size=0),
         device_task(device_ids=[999999999], quarantined=True),
-    ], connection=connection(sim))
+    ], connection=api_key_connection(sim))
     assert writes(sim.requests(since=mark)) == []
     messages = [run[index]["msg"] for index in range(8)]
     assert all(run[index]["failed"] for index in range(8))
@@ -211,7 +199,7 @@ def test_partial_batch_failure_reports_done_and_not_done_and_a_rerun_finishes(si
     assert len(linux) > 4
     sim.add_fault(path="device_actions", status=500, after=1, count=1)
     task = device_task(criteria={"os": ["LINUX"]}, quarantined=True, batch_size=2)
-    run = run_playbook(tmp_path, [task], connection=connection(sim))
+    run = run_playbook(tmp_path, [task], connection=api_key_connection(sim))
     result = run[0]
     assert result["failed"] is True and result["changed"] is True
     assert result["msg"].startswith("QUARANTINE stopped after 2 of %d devices: POST " % len(linux))
@@ -220,7 +208,7 @@ def test_partial_batch_failure_reports_done_and_not_done_and_a_rerun_finishes(si
     assert [i for i in linux if state[i]["quarantined"]] == linux[:2]
 
     mark = sim.mark()
-    rerun = run_playbook(tmp_path, [task], connection=connection(sim))[0]
+    rerun = run_playbook(tmp_path, [task], connection=api_key_connection(sim))[0]
     assert rerun["changed"] is True and rerun["actions"][0]["count"] == len(linux) - 2
     assert all(d["quarantined"] for d in sim.devices(linux).values())
     assert len(writes(sim.requests(since=mark))) == -(-(len(linux) - 2) // 2)
@@ -255,7 +243,7 @@ def test_device_deleted_between_search_and_action(sim, tmp_path, answer_404):
     sim.add_fault(**rule)
     mark = sim.mark()
     thread, outcome = run_in_background(tmp_path, [device_task(device_ids=ids, quarantined=True)],
-                                        connection=connection(sim))
+                                        connection=api_key_connection(sim))
     wait_for_search(sim, mark)
     sim.delete_device(ids[1])
     thread.join(timeout=120)
@@ -292,7 +280,7 @@ def test_device_info_selection_sort_limit_and_exclusions(sim, tmp_path):
         info_task(sort=[{"field": "name", "order": "DESC"}], limit=5),
         info_task(criteria={"os": ["LINUX"]}, limit=0),
         info_task(query="name:host-00001"),
-    ], connection=connection(sim), args=["--check"])
+    ], connection=api_key_connection(sim), args=["--check"])
     assert run[0]["num_found"] == len(devices) and len(run[0]["devices"]) == len(devices)
     assert sorted(d["id"] for d in run[1]["devices"]) == linux
     assert sorted(d["id"] for d in run[2]["devices"]) == linux_not_dereg
@@ -311,7 +299,7 @@ def test_device_info_selection_sort_limit_and_exclusions(sim, tmp_path):
 def test_device_info_scrolls_past_10000(simulator_factory, tmp_path):
     big = simulator_factory(devices=12000)
     mark = big.mark()
-    run = run_playbook(tmp_path, [info_task(limit=10500)], connection=connection(big))
+    run = run_playbook(tmp_path, [info_task(limit=10500)], connection=api_key_connection(big))
     assert run[0]["num_found"] == 12000
     ids = [d["id"] for d in run[0]["devices"]]
     assert len(ids) == 10500 and len(set(ids)) == 10500
@@ -322,7 +310,7 @@ def run_quarantine_playbook(tmp_path, sim, extra_vars, check=False):
     env = dict((key, value) for key, value in os.environ.items() if not key.startswith(("CBC_", "CBAPI_")))
     env.update(ANSIBLE_COLLECTIONS_PATH=collections_root(os.path.join(str(tmp_path), "collections")),
                ANSIBLE_NOCOLOR="1", HOME=str(tmp_path))
-    variables = dict(extra_vars, cbc_connection=connection(sim), ansible_python_interpreter=sys.executable)
+    variables = dict(extra_vars, cbc_connection=api_key_connection(sim), ansible_python_interpreter=sys.executable)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
                os.path.join(REPO_ROOT, "playbooks", "quarantine.yml"), "-e", json.dumps(variables)]
     if check:

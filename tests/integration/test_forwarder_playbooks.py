@@ -14,7 +14,7 @@ import sys
 import pytest
 import yaml
 
-from playbook_runner import REPO_ROOT, collections_root, run_playbook
+from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run_playbook
 
 ORG = "ABCD1234"
 FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
@@ -24,25 +24,13 @@ AZURE = dict(destination="azure_blob_storage", azure_storage_account="acmecbc", 
              azure_tenant_id="tenant-1", azure_client_id="client-1")
 
 
-@pytest.fixture
-def sim(simulator):
-    """The session simulator, reset (no forwarders, default switches) before the test."""
-    simulator.reset()
-    yield simulator
-    simulator.clear_faults()
-
-
-def connection(sim, token=FULL_TOKEN):
-    return {"url": sim.url, "org_key": ORG, "token": token, "ssl_cert_file": sim.ca_file}
-
-
 def forwarder_task(sim, token=FULL_TOKEN, **options):
     # Connection options per task: the modules are not (yet) in the cbc action group of meta/runtime.yml.
-    return {"carbonblack.cloud.cbc_forwarder": dict(connection(sim, token), **options)}
+    return {"carbonblack.cloud.cbc_forwarder": dict(api_key_connection(sim, token), **options)}
 
 
 def info_task(sim, **options):
-    return {"carbonblack.cloud.cbc_forwarder_info": dict(connection(sim), **options)}
+    return {"carbonblack.cloud.cbc_forwarder_info": dict(api_key_connection(sim), **options)}
 
 
 def writes(entries):
@@ -305,7 +293,7 @@ def test_info_filters_and_health_check(sim, tmp_path):
 
 def test_forwarders_playbook_applies_definitions_from_vars(sim, tmp_path):
     extra = {
-        "cbc_connection": connection(sim),
+        "cbc_connection": api_key_connection(sim),
         "cbc_forwarders": [
             dict(S3_ALERTS),
             {"name": "events", "type": "endpoint.event", "s3_bucket_name": "ev", "s3_prefix": "endpoint"},

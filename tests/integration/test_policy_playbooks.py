@@ -14,7 +14,7 @@ import sys
 import pytest
 import requests
 
-from playbook_runner import REPO_ROOT, collections_root, run_playbook
+from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run_playbook
 
 ORG = "ABCD1234"
 FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
@@ -25,25 +25,13 @@ PRIV_ESC = "88b19232-7ebb-48ef-a198-2a75a282de5d"
 MALWARE_RULE = {"action": "DENY", "application": {"type": "REPUTATION", "value": "KNOWN_MALWARE"}, "operation": "RUN"}
 
 
-@pytest.fixture
-def sim(simulator):
-    """The session simulator, reset before and after the test: later tests of the session expect the seeded policies."""
-    simulator.reset()
-    yield simulator
-    simulator.reset()
-
-
-def connection(sim, token=FULL_TOKEN):
-    return {"url": sim.url, "org_key": ORG, "token": token, "ssl_cert_file": sim.ca_file}
-
-
 def policy_task(sim, token=FULL_TOKEN, **options):
     # Connection options inline: works whether or not the modules are in the cbc action group.
-    return {"carbonblack.cloud.cbc_policy": dict(connection(sim, token), **options)}
+    return {"carbonblack.cloud.cbc_policy": dict(api_key_connection(sim, token), **options)}
 
 
 def info_task(sim, **options):
-    return {"carbonblack.cloud.cbc_policy_info": dict(connection(sim), **options)}
+    return {"carbonblack.cloud.cbc_policy_info": dict(api_key_connection(sim), **options)}
 
 
 def http(sim, method, path, body=None, token=FULL_TOKEN):

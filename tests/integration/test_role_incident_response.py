@@ -7,23 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import pytest
 
-from playbook_runner import run_role
+from playbook_runner import api_key_connection, run_role
 
 ROLE = "carbonblack.cloud.incident_response"
-TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
-
-
-@pytest.fixture
-def sim(simulator):
-    simulator.reset()
-    yield simulator
-    simulator.clear_faults()
-
-
-def connection(sim):
-    return {"url": sim.url, "org_key": "ABCD1234", "token": TOKEN, "ssl_cert_file": sim.ca_file}
 
 
 def registered(sim, count):
@@ -40,7 +27,7 @@ def test_quarantine_by_name_and_id_with_scan_then_rerun_and_release(sim, tmp_pat
     targets = registered(sim, 3)
     hosts = [targets[0]["name"], targets[1]["name"], targets[2]["id"]]
     role_vars = {"incident_response_hosts": hosts, "incident_response_background_scan": True,
-                 "incident_response_connection": connection(sim)}
+                 "incident_response_connection": api_key_connection(sim)}
     mark = sim.mark()
     preview = run_role(tmp_path, ROLE, role_vars, ["incident_response_report"], args=["--check"])
     assert preview.rc == 0, preview.stdout
@@ -72,15 +59,15 @@ def test_unknown_host_and_unconfirmed_large_action_change_nothing(sim, tmp_path)
     targets = registered(sim, 7)
     mark = sim.mark()
     unknown = run_role(tmp_path, ROLE, {"incident_response_hosts": [targets[0]["name"], "no-such-host"],
-                                        "incident_response_connection": connection(sim)}, [])
+                                        "incident_response_connection": api_key_connection(sim)}, [])
     assert unknown.rc != 0 and "No device matches no-such-host" in unknown.stdout
     many = run_role(tmp_path, ROLE, {"incident_response_hosts": [d["name"] for d in targets],
-                                     "incident_response_connection": connection(sim)}, [])
+                                     "incident_response_connection": api_key_connection(sim)}, [])
     assert many.rc != 0 and "7 devices exceed incident_response_confirm_over (5)" in many.stdout
     assert writes(sim, mark) == []
     confirmed = run_role(tmp_path, ROLE, {"incident_response_hosts": [d["name"] for d in targets],
                                           "incident_response_confirm": True,
-                                          "incident_response_connection": connection(sim)}, [])
+                                          "incident_response_connection": api_key_connection(sim)}, [])
     assert confirmed.rc == 0
     assert all(d["quarantined"] for d in sim.devices([d["id"] for d in targets]).values())
 
@@ -88,8 +75,8 @@ def test_unknown_host_and_unconfirmed_large_action_change_nothing(sim, tmp_path)
 def test_bad_role_variables_fail_before_any_request(sim, tmp_path):
     mark = sim.mark()
     run = run_role(tmp_path, ROLE, {"incident_response_hosts": ["x"], "incident_response_action": "nuke",
-                                    "incident_response_connection": connection(sim)}, [])
+                                    "incident_response_connection": api_key_connection(sim)}, [])
     assert run.rc != 0 and "incident_response_action" in run.stdout
-    missing = run_role(tmp_path, ROLE, {"incident_response_connection": connection(sim)}, [])
+    missing = run_role(tmp_path, ROLE, {"incident_response_connection": api_key_connection(sim)}, [])
     assert missing.rc != 0 and "incident_response_hosts" in missing.stdout
     assert sim.requests(since=mark) == []

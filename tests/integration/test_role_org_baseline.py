@@ -9,13 +9,12 @@ __metaclass__ = type
 
 import os
 
-import pytest
 import requests
 
-from playbook_runner import REPO_ROOT, run_role
+from playbook_runner import FULL_TOKEN, REPO_ROOT, api_key_connection, run_role
 
 ROLE = "carbonblack.cloud.org_baseline"
-TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
+
 POLICY_DIR = os.path.join(REPO_ROOT, "playbooks", "policies")
 FORWARDER = {"name": "alerts-to-s3", "type": "alert", "destination": "aws_s3", "s3_bucket_name": "soc-cbc-data",
              "s3_prefix": "alerts"}
@@ -23,18 +22,10 @@ INLINE_POLICY = {"name": "Workstations", "description": "Office laptops", "prior
                  "sensor_settings": {"SHOW_UI": True}}
 
 
-@pytest.fixture
-def sim(simulator):
-    simulator.reset()
-    yield simulator
-    simulator.reset()
-
-
 def role_vars(sim, **extra):
     values = {"org_baseline_policies": [INLINE_POLICY], "org_baseline_policies_dir": POLICY_DIR,
               "org_baseline_forwarders": [FORWARDER],
-              "org_baseline_connection": {"url": sim.url, "org_key": "ABCD1234", "token": TOKEN,
-                                          "ssl_cert_file": sim.ca_file}}
+              "org_baseline_connection": api_key_connection(sim)}
     values.update(extra)
     return values
 
@@ -43,7 +34,7 @@ def policy_names(sim):
     session = requests.Session()
     session.trust_env = False
     response = session.get(sim.url + "/policyservice/v1/orgs/ABCD1234/policies/summary",
-                           headers={"X-Auth-Token": TOKEN}, verify=sim.ca_file, timeout=30)
+                           headers={"X-Auth-Token": FULL_TOKEN}, verify=sim.ca_file, timeout=30)
     response.raise_for_status()
     return sorted(policy["name"] for policy in response.json()["policies"])
 

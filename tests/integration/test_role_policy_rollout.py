@@ -7,26 +7,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import pytest
 
-from playbook_runner import run_role
+from playbook_runner import api_key_connection, run_role
 
 ROLE = "carbonblack.cloud.policy_rollout"
-TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
-
-
-@pytest.fixture
-def sim(simulator):
-    simulator.reset()
-    yield simulator
-    simulator.clear_faults()
 
 
 def role_vars(sim, **extra):
     values = {"policy_rollout_policy_name": "Monitored", "policy_rollout_waves": [1, "50%"],
               "policy_rollout_wait_seconds": 0,
-              "policy_rollout_connection": {"url": sim.url, "org_key": "ABCD1234", "token": TOKEN,
-                                            "ssl_cert_file": sim.ca_file}}
+              "policy_rollout_connection": api_key_connection(sim)}
     values.update(extra)
     return values
 

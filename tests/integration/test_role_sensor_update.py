@@ -7,27 +7,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import pytest
 
-from playbook_runner import run_role
+from playbook_runner import api_key_connection, run_role
 
 ROLE = "carbonblack.cloud.sensor_update"
-TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
 TARGET = "9.9.9.9"
-
-
-@pytest.fixture
-def sim(simulator):
-    simulator.reset()
-    yield simulator
-    simulator.clear_faults()
 
 
 def role_vars(sim, kit, **extra):
     values = {"sensor_update_versions": {kit: TARGET}, "sensor_update_waves": [1, "30%"],
               "sensor_update_wait_seconds": 0, "sensor_update_max_failure_ratio": 0.1,
-              "sensor_update_connection": {"url": sim.url, "org_key": "ABCD1234", "token": TOKEN,
-                                           "ssl_cert_file": sim.ca_file}}
+              "sensor_update_connection": api_key_connection(sim)}
     values.update(extra)
     return values
 
