@@ -25,7 +25,6 @@ AZURE = dict(destination="azure_blob_storage", azure_storage_account="acmecbc", 
 
 
 def forwarder_task(sim, token=FULL_TOKEN, **options):
-    # Connection options per task: the modules are not (yet) in the cbc action group of meta/runtime.yml.
     return {"carbonblack.cloud.cbc_forwarder": dict(api_key_connection(sim, token), **options)}
 
 
