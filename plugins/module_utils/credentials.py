@@ -83,17 +83,9 @@ SDK_DEFAULTS = {
 
 PRODUCTS = ("cbc", "response", "protection")
 
-# Keys returned by the legacy cbapi FileCredentialStore (its ``default_profile``).
-LEGACY_KEYS = (
-    "url",
-    "token",
-    "org_key",
-    "ssl_verify",
-    "ssl_verify_hostname",
-    "ssl_cert_file",
-    "ssl_force_tls_1_2",
-    "proxy",
-    "ignore_system_proxy",
+# Keys returned by the legacy cbapi FileCredentialStore (its ``default_profile``): the connection keys the
+# SDK also has (the first nine of CREDENTIAL_KEYS, in the same order), then cbapi's RabbitMQ settings.
+LEGACY_KEYS = CREDENTIAL_KEYS[:CREDENTIAL_KEYS.index("ignore_system_proxy") + 1] + (
     "rabbitmq_user",
     "rabbitmq_pass",
     "rabbitmq_host",
