@@ -151,7 +151,7 @@ def test_revoked_bearer_token_is_renewed_once(simulator, tmp_path):
 
 def test_wrong_oauth_secret_is_a_clear_error(simulator, tmp_path):
     run = run_playbook(tmp_path, [CHECK], connection=csp(simulator, csp_oauth_app_id="sim-oauth-app",
-                                                         csp_oauth_app_secret="not-the-secret"), args=["-vvv"])
+                                                         csp_oauth_app_secret="not-the-secret"), args=["-vvvv"])
     assert run[0]["failed"] is True
     assert "CSP token exchange" in run[0]["msg"] and "csp_oauth_app_secret" in run[0]["msg"]
     run.assert_no_secret("not-the-secret", *SECRETS)
@@ -256,7 +256,7 @@ def test_profile_option_and_the_lookup_in_module_defaults(simulator, tmp_path):
         check(apis=["devices"], profile="sim", credential_file=[cred], org_key="WXYZ9876"),
         dict(check(apis=["devices"]), module_defaults={"group/carbonblack.cloud.cbc": lookup}),
         check(apis=["devices"], profile="nope"),
-    ], args=["-vvv"])
+    ], args=["-vvvv"])
     assert run[0]["accessible"] == ["devices"] and run[0]["api_id"] == "FULLACCESS"
     # Task arguments beat the profile: the key belongs to ABCD1234, so WXYZ9876 is refused.
     assert run[1]["org_key"] == "WXYZ9876" and run[1]["apis"]["devices"]["accessible"] is False
