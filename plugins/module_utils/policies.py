@@ -564,7 +564,7 @@ def find_by_name(summaries, name):
     return [summary for summary in summaries if summary.get("name") == name]
 
 
-def _ids(policies):
+def policy_ids(policies):
     return ", ".join(str(policy.get("id")) for policy in policies)
 
 
@@ -577,7 +577,7 @@ def identify(summaries, item):
             others = [summary for summary in find_by_name(summaries, item["name"]) if summary.get("id") != item["id"]]
             if others and item["state"] == "present":
                 raise CbcConfigError("%s: cannot rename policy %s to %r, the name is taken by id %s. Fix: choose "
-                                     "another name" % (item["where"], item["id"], item["name"], _ids(others)))
+                                     "another name" % (item["where"], item["id"], item["name"], policy_ids(others)))
         if not match and item["state"] == "present":
             raise CbcConfigError("%s: no policy has id %s. Fix: omit id to create the policy by name (the API assigns "
                                  "ids), or use an existing id" % (item["where"], item["id"]))
@@ -585,7 +585,7 @@ def identify(summaries, item):
     matches = find_by_name(summaries, item["name"])
     if len(matches) > 1:
         raise CbcConfigError("%s: %d policies are named %r (ids %s). Fix: set id to choose one, and rename or delete "
-                             "the others" % (item["where"], len(matches), item["name"], _ids(matches)))
+                             "the others" % (item["where"], len(matches), item["name"], policy_ids(matches)))
     return matches[0] if matches else None
 
 

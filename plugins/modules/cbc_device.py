@@ -174,6 +174,7 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.devices import (
     send_device_action)
 from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
+from ansible_collections.carbonblack.cloud.plugins.module_utils.policies import find_by_name, list_summaries, policy_ids
 
 DESIRED_OPTIONS = ("quarantined", "bypass", "policy_id", "policy_name", "sensor_version", "background_scan",
                    "uninstall_sensor", "delete_sensor")
@@ -185,14 +186,14 @@ def resolve_policy(module, client):
     name = module.params["policy_name"]
     if name is None:
         return None
-    policies = (client.call("policies.summary") or {}).get("policies") or []
-    matches = [policy for policy in policies if policy.get("name") == name]
+    policies = list_summaries(client)
+    matches = find_by_name(policies, name)
     if not matches:
         known = sorted(policy.get("name") for policy in policies if policy.get("name"))
         raise CbcConfigError("no policy is named %r. Fix: use one of: %s" % (name, ", ".join(known[:20]) or "(none)"))
     if len(matches) > 1:
         raise CbcConfigError("%d policies are named %r (ids %s). Fix: use policy_id"
-                             % (len(matches), name, ", ".join(str(policy["id"]) for policy in matches)))
+                             % (len(matches), name, policy_ids(matches)))
     return {"id": matches[0]["id"], "name": name}
 
 
