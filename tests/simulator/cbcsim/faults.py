@@ -1,10 +1,12 @@
 """Fault injection: rules that match requests by path regex (and method) and answer a status,
-add latency, or drop the connection, a limited number of times or forever.
+add latency, or drop the connection, a limited number of times or forever; with ``apply`` the
+request is handled first (the write happens) and only its answer is dropped, replaced or delayed.
 
 CLI spec syntax (``--fault``): comma-separated ``key=value`` pairs, e.g.
 ``path=devices/_search,status=429,retry_after=1,count=3``. Keys: ``path`` (regex searched in the
 URL path), ``method``, ``status``, ``retry_after`` (seconds, sets the Retry-After header),
-``latency_ms``, ``drop`` (bare or ``drop=true``), ``count`` (times to fire; default every time),
+``latency_ms``, ``drop`` (bare or ``drop=true``), ``apply`` (bare or ``apply=true``: handle the
+request normally first, then drop/replace/delay the answer), ``count`` (times to fire; default every time),
 ``after`` (let the first N matching requests pass untouched, then start firing; default 0),
 ``error_code`` and ``message`` (body of a status fault), ``name`` (label in the request log).
 The control API takes the same keys as a JSON object, plus ``body`` (any JSON body).
@@ -17,8 +19,9 @@ import threading
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 _INT_KEYS = ("status", "retry_after", "latency_ms", "count", "after")
-_KNOWN_KEYS = ("path", "method", "status", "retry_after", "latency_ms", "drop", "count", "after", "error_code", "message", "name",
-               "body")
+_BOOL_KEYS = ("drop", "apply")
+_KNOWN_KEYS = ("path", "method", "status", "retry_after", "latency_ms", "drop", "apply", "count", "after", "error_code", "message",
+               "name", "body")
 _IDS = itertools.count(1)
 
 
@@ -27,10 +30,14 @@ class FaultRule:
 
     ``after`` matching requests pass untouched first (the rule is not live yet); then the rule
     fires ``count`` times (or forever).
+
+    Without ``apply`` the fault acts before routing (latency before handling). With ``apply`` the
+    server handles the request first (the write is applied) and the fault then acts on the answer:
+    ``drop`` closes the connection, ``status`` replaces the real response, ``latency_ms`` delays it.
     """
 
     def __init__(self, path=".*", method=None, status=None, retry_after=None, latency_ms=None, drop=False,
-                 count=None, error_code=None, message=None, name=None, body=None, after=0):
+                 count=None, error_code=None, message=None, name=None, body=None, after=0, apply=False):
         try:
             self.path = re.compile(path)
         except re.error as exc:
@@ -40,6 +47,7 @@ class FaultRule:
         self.retry_after = retry_after
         self.latency_ms = latency_ms
         self.drop = bool(drop)
+        self.apply = bool(apply)
         self.count = count
         self.after = after
         self.body = body
@@ -68,6 +76,8 @@ class FaultRule:
             kind = "status={0}".format(self.status)
         else:
             kind = "latency_ms={0}".format(self.latency_ms)
+        if self.apply:
+            kind += "+apply"
         return "{0}#{1}".format(kind, self.id)
 
     def matches(self, method, path):
@@ -78,7 +88,7 @@ class FaultRule:
         """Return the rule as a JSON-serializable dict."""
         return {"id": self.id, "name": self.name, "path": self.path.pattern, "method": self.method, "status": self.status,
                 "retry_after": self.retry_after, "latency_ms": self.latency_ms, "drop": self.drop,
-                "remaining": self.count, "after": self.after, "body": self.body}
+                "apply": self.apply, "remaining": self.count, "after": self.after, "body": self.body}
 
 
 def _coerce(key, value):
@@ -89,7 +99,7 @@ def _coerce(key, value):
             return int(value)
         except (TypeError, ValueError):
             raise ValueError("{0} must be an integer, not {1!r}".format(key, value)) from None
-    if key == "drop":
+    if key in _BOOL_KEYS:
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
@@ -97,7 +107,7 @@ def _coerce(key, value):
             return True
         if text in _FALSE:
             return False
-        raise ValueError("drop must be true or false, not {0!r}".format(value))
+        raise ValueError("{0} must be true or false, not {1!r}".format(key, value))
     return value
 
 
@@ -121,8 +131,8 @@ def parse_fault_spec(spec):
         key, sep, value = part.partition("=")
         key = key.strip()
         if not sep:
-            if key == "drop":
-                data["drop"] = True
+            if key in _BOOL_KEYS:
+                data[key] = True
                 continue
             raise ValueError("fault spec item {0!r} is not key=value".format(part))
         data[key] = value.strip()

@@ -31,6 +31,14 @@ def build_api_routes(modules=API_MODULES):
     return table
 
 
+def fault_response(fault):
+    """Return the Response of a status fault (its body, and Retry-After if set)."""
+    headers = {}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = str(fault.retry_after)
+    return Response(fault.status, fault.body, headers)
+
+
 def loggable_body(ctx):
     """Return the request body for the log: parsed JSON or form, secrets redacted; None if empty."""
     raw = ctx.raw_body
@@ -120,7 +128,10 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
             pass
 
     def dispatch(self):
-        """Handle one request: control API, or faults → routing → auth → RBAC → handler, then log."""
+        """Handle one request: control API, or faults → routing → auth → RBAC → handler, then log.
+
+        A fault with ``apply`` acts after the handler instead (see ``dispatch_applied``).
+        """
         started = time.monotonic()
         sim = self.server.simulator
         parts = urlsplit(self.path)
@@ -137,6 +148,9 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
             return
 
         fault = sim.state.faults.match(self.command, path)
+        if fault is not None and fault.apply:
+            self.dispatch_applied(ctx, fault, started)
+            return
         delay_ms = sim.state.config.latency_ms + ((fault.latency_ms or 0) if fault else 0)
         if delay_ms:
             time.sleep(delay_ms / 1000.0)
@@ -147,10 +161,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
                 sim.log_request(ctx, route_api, None, False, fault, started)
                 self.drop_connection()
                 return
-            headers = {}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = str(fault.retry_after)
-            response = Response(fault.status, fault.body, headers)
+            response = fault_response(fault)
             sim.log_request(ctx, route_api, response.status, False, fault, started)
             self.send_api_response(response)
             return
@@ -158,6 +169,33 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         response, route = sim.run_api(ctx)
         payload = response.encode()
         sim.log_request(ctx, route.api if route else None, response.status, bool(route and route.write), fault, started)
+        self.send_api_response(response, payload)
+
+    def dispatch_applied(self, ctx, fault, started):
+        """Handle the request normally (routing, auth, RBAC, handler: a write is applied), then let
+        ``fault`` act on the answer: sleep ``latency_ms``, then drop the connection, send the fault's
+        status instead of the real response, or send the real response (latency only).
+
+        The log line has ``status`` = what the client got (null for drop), ``applied_status`` = the
+        handler's status, and ``write`` true only for a write route whose handler succeeded.
+        """
+        sim = self.server.simulator
+        if sim.state.config.latency_ms:
+            time.sleep(sim.state.config.latency_ms / 1000.0)
+        response, route = sim.run_api(ctx)
+        applied_status = response.status
+        api = route.api if route else None
+        write = bool(route and route.write and applied_status < 400)
+        if fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000.0)
+        if fault.drop:
+            sim.log_request(ctx, api, None, write, fault, started, applied_status=applied_status)
+            self.drop_connection()
+            return
+        if fault.status is not None:
+            response = fault_response(fault)
+        payload = response.encode()
+        sim.log_request(ctx, api, response.status, write, fault, started, applied_status=applied_status)
         self.send_api_response(response, payload)
 
 
@@ -178,6 +216,12 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         """Wrap the accepted socket in TLS, then handle its requests; always close it."""
         request.settimeout(SimulatorRequestHandler.timeout)
+        # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm holds the body back
+        # until the client's delayed ACK (about 40 ms per response on Linux).
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         try:
             tls_socket = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
@@ -240,8 +284,8 @@ class Simulator:
             response = Response(500, {"error_code": "INTERNAL_ERROR", "message": "Simulator internal error: {0}".format(type(exc).__name__)})
         return response, route
 
-    def log_request(self, ctx, api, status, write, fault, started):
-        """Append one line to the request log."""
+    def log_request(self, ctx, api, status, write, fault, started, applied_status=None):
+        """Append one line to the request log (with ``applied_status`` when an ``apply`` fault replaced the answer)."""
         if ctx.auth_label is None:
             ctx.auth_label = claimed_auth_label(ctx.headers, self.state.tokens)
         entry = {
@@ -250,6 +294,10 @@ class Simulator:
             "path": ctx.path,
             "query": loggable_query(ctx.query),
             "status": status,
+        }
+        if applied_status is not None:
+            entry["applied_status"] = applied_status
+        entry.update({
             "api": api,
             "write": write,
             "auth": ctx.auth_label,
@@ -258,7 +306,7 @@ class Simulator:
             "body": loggable_body(ctx),
             "fault": fault.name if fault else None,
             "duration_ms": round((time.monotonic() - started) * 1000.0, 3),
-        }
+        })
         entry.update(ctx.log_fields)
         self.request_log.write(entry)
 
