@@ -82,7 +82,8 @@ options:
     type: str
   default_timeout:
     description:
-      - The SDK's polling timeout for asynchronous jobs, in milliseconds (at most 300000; larger values are clamped).
+      - The SDK's polling timeout for asynchronous jobs, in milliseconds, 1 or more (at most 300000; larger values are
+        clamped, as the SDK does).
       - Accepted so a profile can be passed through; it is not an HTTP timeout (see O(timeout)).
     type: int
   profile:
@@ -99,8 +100,23 @@ options:
     elements: path
   timeout:
     description:
-      - Seconds to wait for each HTTP response (connect and read).
-      - Retries after HTTP 429 (honouring C(Retry-After)) and 502/503/504 wait at most 60 seconds in total.
+      - Seconds to wait for each HTTP attempt (connect and read), 1 to 3600.
+    type: int
+    default: 60
+  retries:
+    description:
+      - How many times one request is sent again after HTTP 429 (every method), after 500/502/503/504 or a dropped
+        connection (requests that are safe to repeat: reads, searches, C(PUT), C(DELETE)), or after a connection
+        that could not be made. 0 to 20.
+      - A create or a device action whose answer was lost is never simply repeated: the module reads the server's
+        state first and sends it again only when it was not applied (see the collection's C(docs/reliability.md)).
+    type: int
+    default: 5
+  retry_max_wait:
+    description:
+      - Seconds one request may spend waiting between its retries in total (C(Retry-After), or backoff from 0.5 s
+        doubling up to 8 s), 0 to 3600.
+      - A C(Retry-After) longer than what is left fails at once, naming the wait asked for.
     type: int
     default: 60
   token_cache:

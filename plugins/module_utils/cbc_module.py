@@ -13,10 +13,19 @@ from urllib.parse import urlparse
 from ansible.module_utils.basic import AnsibleModule
 
 from .auth import select_auth
-from .errors import CbcApiError, CbcConnectionError, CbcError
+from .errors import CbcApiError, CbcConfigError, CbcConnectionError, CbcError, CbcWriteOutcomeUnknown, CbcWriteUnconfirmed
 from .settings import resolve_settings, validate_settings
 
 DEFAULT_TIMEOUT = 60
+DEFAULT_RETRIES = 5
+DEFAULT_RETRY_MAX_WAIT = 60
+# option: (lowest, highest, what it is), checked before any request.
+CONNECTION_RANGES = {
+    "timeout": (1, 3600, "seconds per HTTP attempt"),
+    "retries": (0, 20, "retries per request"),
+    "retry_max_wait": (0, 3600, "seconds of waiting between retries per request"),
+    "default_timeout": (1, None, "milliseconds"),
+}
 
 # Named like the SDK's credential keys, so a profile dict from the
 # cbc_credentials lookup can be passed straight to module_defaults.
@@ -39,12 +48,17 @@ AUTH_ARGUMENT_SPEC = dict(
     profile=dict(type="str"),
     credential_file=dict(type="list", elements="path"),
     timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+    retries=dict(type="int", default=DEFAULT_RETRIES),
+    retry_max_wait=dict(type="int", default=DEFAULT_RETRY_MAX_WAIT),
     token_cache=dict(type="bool", default=True, no_log=False),
 )
 
 
 class CbcModule(AnsibleModule):
     """Base for every carbonblack.cloud module: ``CbcModule(argument_spec=own_spec, ...)``."""
+
+    _client = None
+    _settings = None
 
     def __init__(self, argument_spec=None, **kwargs):
         spec = dict(AUTH_ARGUMENT_SPEC)
@@ -53,10 +67,24 @@ class CbcModule(AnsibleModule):
         self._settings = None
         self._client = None
 
+    def check_connection_ranges(self):
+        """Range-check the numeric connection options (raises CbcConfigError)."""
+        for option, (lowest, highest, what) in CONNECTION_RANGES.items():
+            value = self.params.get(option)
+            if value is None:
+                continue
+            if value < lowest or (highest is not None and value > highest):
+                allowed = "%d to %d" % (lowest, highest) if highest is not None else "%d or more" % lowest
+                raise CbcConfigError("%s must be %s (%s), not %d. Fix: use a value in that range%s"
+                                     % (option, allowed, what, value,
+                                        "" if option == "default_timeout" else ", e.g. the default %s"
+                                        % AUTH_ARGUMENT_SPEC[option]["default"]))
+
     @property
     def settings(self):
         """Resolved and validated connection settings (raises CbcConfigError)."""
         if self._settings is None:
+            self.check_connection_ranges()
             settings = resolve_settings(self.params, warn=self.warn)
             for key in ("token", "csp_oauth_app_secret", "csp_api_token"):
                 if settings.get(key):
@@ -78,9 +106,25 @@ class CbcModule(AnsibleModule):
             for value in auth.secret_values():
                 if value:
                     self.no_log_values.add(value)
-            self._client = CbcClient(settings, auth, timeout=self.params.get("timeout") or DEFAULT_TIMEOUT,
-                                     warn=self.warn)
+            self._client = CbcClient(settings, auth, timeout=self.params["timeout"], warn=self.warn,
+                                     retries=self.params["retries"], retry_max_wait=self.params["retry_max_wait"])
         return self._client
+
+    def _add_notes(self, result):
+        """Writes whose lost answer was reconciled: a warning each, and the list under ``reconciled``."""
+        notes = getattr(self._client, "notes", None) or []
+        if notes:
+            result.setdefault("reconciled", list(notes))
+            for text in notes:
+                self.warn(text)
+            del notes[:]
+        return result
+
+    def fail_json(self, msg, **kwargs):
+        super(CbcModule, self).fail_json(msg=msg, **self._add_notes(kwargs))
+
+    def exit_json(self, **kwargs):
+        super(CbcModule, self).exit_json(**self._add_notes(kwargs))
 
     def fail_from(self, error, **result):
         """Turn a CbcError into one ``fail_json`` line with the fix."""
@@ -90,10 +134,15 @@ class CbcModule(AnsibleModule):
                            path=error.path)
             if error.permission:
                 details["permission"] = error.permission
+        elif isinstance(error, (CbcWriteOutcomeUnknown, CbcWriteUnconfirmed)):
+            # The write may have been applied: say so, and never call it a connection failure.
+            details["write_unconfirmed"] = True
+            details.setdefault("changed", True)
         elif isinstance(error, CbcConnectionError):
             details["unreachable"] = True
         if self._client is not None:
             details.setdefault("requests_sent", self._client.requests_sent)
+            details.setdefault("retries", getattr(self._client, "retries_done", 0))
         self.fail_json(msg=str(error), **details)
 
     def run(self, runner):

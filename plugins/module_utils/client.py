@@ -33,17 +33,23 @@ except ImportError as exc:  # pragma: no cover - reported by CbcModule
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
-from .errors import CbcApiError, CbcConfigError, CbcConnectionError
+from .errors import (CbcApiError, CbcConfigError, CbcConnectionError, CbcRetryAfterTooLong, CbcWriteOutcomeUnknown,
+                     attempts_text)
 from .services import ENDPOINTS, build_url, endpoint_path
 
 COLLECTION_VERSION = "1.0.0"
 
-SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE"))
-RETRY_STATUSES = frozenset((502, 503, 504))
-MAX_ATTEMPTS = 6
-MAX_RETRY_WAIT = 60.0
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+# Retried for reads; on a write they leave its outcome unknown (the caller reconciles, see writes.py).
+RETRY_STATUSES = frozenset((500, 502, 503, 504))
+DEFAULT_RETRIES = 5
+DEFAULT_RETRY_MAX_WAIT = 60
+MAX_ATTEMPTS = DEFAULT_RETRIES + 1
+MAX_RETRY_WAIT = float(DEFAULT_RETRY_MAX_WAIT)
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
+# After a write timed out, wait this long (at most) before re-reading: the server may still be applying it.
+SETTLE_PAUSE_CAP = 30.0
 
 
 def user_agent(integration=None):
@@ -107,7 +113,8 @@ class CbcClient:
     ``auth`` one of the auth method objects.
     """
 
-    def __init__(self, settings, auth, timeout=60, warn=None, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, settings, auth, timeout=60, warn=None, sleep=None, clock=None, retries=DEFAULT_RETRIES,
+                 retry_max_wait=DEFAULT_RETRY_MAX_WAIT):
         if not HAS_REQUESTS:
             raise CbcConfigError("the Python library 'requests' is required on the host that runs the module "
                                  "(%s). Fix: pip install requests" % REQUESTS_IMPORT_ERROR)
@@ -116,9 +123,15 @@ class CbcClient:
         self.auth = auth
         self.timeout = timeout
         self._warn = warn
-        self._sleep = sleep
-        self._clock = clock
+        # Looked up at call time, so tests can replace time.sleep.
+        self._sleep = sleep or (lambda seconds: time.sleep(seconds))
+        self._clock = clock or (lambda: time.monotonic())
+        self.max_attempts = retries + 1
+        self.retry_max_wait = float(retry_max_wait)
         self.requests_sent = 0
+        self.retries_done = 0
+        # Writes whose lost answer was reconciled (writes.note): shown as warnings of the task.
+        self.notes = []
         self.verify = self._verify_setting(settings)
         self.proxies = self._proxy_setting(settings)
         self.proxy_label = redact_url(settings.get("proxy")) if settings.get("proxy") else None
@@ -169,18 +182,34 @@ class CbcClient:
                             safe=endpoint.safe, permission=permission or endpoint.permission)
 
     def request(self, method, path, body=None, params=None, safe=None, permission=None):
-        """Send an authenticated request to ``{url}{path}``; raise CbcApiError on an error status."""
+        """Send an authenticated request to ``{url}{path}``; raise CbcApiError on an error status.
+
+        ``safe`` (default: GET) means the request only reads, so it may be repeated blindly. A write whose
+        answer was lost raises CbcWriteOutcomeUnknown.
+        """
         method = method.upper()
         safe = method in SAFE_METHODS if safe is None else safe
         url = build_url(self.url, path)
-        response = self._authenticated_send(method, url, body, params, safe)
+        sent = self._authenticated_send(method, url, path, body, params, safe)
+        response = sent.response
         if response.status_code >= 400:
-            raise CbcApiError(method, path, response.status_code, api_message(response), permission=permission)
+            raise CbcApiError(method, path, response.status_code, api_message(response), permission=permission,
+                              attempts=sent.attempts, elapsed=sent.elapsed)
         return decode_json(response, method, path)
 
+    def settle_pause(self):
+        """Seconds to wait after a write timed out before reading back whether it was applied."""
+        return min(float(self.timeout), SETTLE_PAUSE_CAP)
+
+    def pause(self, seconds):
+        self._sleep(seconds)
+
     def csp_token_request(self, url, headers, data, mode):
-        """POST a CSP token exchange (form-encoded) and return its JSON body."""
-        response = self._send("POST", url, headers=headers, data=data, safe=False)
+        """POST a CSP token exchange (form-encoded) and return its JSON body.
+
+        Repeating an exchange only mints another token, so it is retried like a read.
+        """
+        response = self._send("POST", url, url, headers=headers, data=data, safe=True).response
         if response.status_code != 200:
             message = api_message(response)
             if response.status_code in (400, 401, 403):
@@ -192,18 +221,25 @@ class CbcClient:
         return decode_json(response, "POST", url)
 
     # -- internals ----------------------------------------------------------
-    def _authenticated_send(self, method, url, body, params, safe):
+    def _authenticated_send(self, method, url, path, body, params, safe):
         renewed = False
         while True:
             headers = dict(self.auth.headers(self))
-            response = self._send(method, url, headers=headers, json=body, params=params, safe=safe)
-            if response.status_code == 401 and not renewed and self.auth.refresh(self):
+            sent = self._send(method, url, path, headers=headers, json=body, params=params, safe=safe)
+            if sent.response.status_code == 401 and not renewed and self.auth.refresh(self):
                 renewed = True
                 continue
-            return response
+            return sent
 
-    def _send(self, method, url, headers=None, json=None, data=None, params=None, safe=False):
-        """Send with retries; returns the last response or raises CbcConnectionError."""
+    def _send(self, method, url, path, headers=None, json=None, data=None, params=None, safe=False):
+        """Send with retries, bounded by ``max_attempts`` and ``retry_max_wait`` seconds of waiting.
+
+        Returns a ``Sent`` (the last response, attempts and elapsed seconds). Raises CbcConnectionError
+        when the server could not be reached, CbcWriteOutcomeUnknown when a write may have been applied
+        without an answer (a dropped connection, a read timeout, a 5xx), CbcRetryAfterTooLong when a 429
+        asks to wait past the budget. HTTP 429 is retried for every request: the server did not act on it.
+        """
+        started = self._clock()
         waited = 0.0
         attempt = 0
         while True:
@@ -215,29 +251,46 @@ class CbcClient:
             except requests.exceptions.RequestException as exc:
                 error = self._connection_error(exc, url)
                 delay = backoff(attempt)
-                if not safe or not error.retryable or attempt >= MAX_ATTEMPTS or waited + delay > MAX_RETRY_WAIT:
-                    raise error
-                waited += delay
-                self._sleep(delay)
-                continue
+                can_retry = attempt < self.max_attempts and waited + delay <= self.retry_max_wait
+                if error.sent and not safe:
+                    raise CbcWriteOutcomeUnknown(method, path, _cause(error, self.timeout),
+                                                 may_resend=error.kind != "timeout", attempts=attempt,
+                                                 elapsed=self._clock() - started)
+                if error.retryable and can_retry:
+                    waited += delay
+                    self.retries_done += 1
+                    self._sleep(delay)
+                    continue
+                raise CbcConnectionError(str(error) + attempts_text(attempt, self._clock() - started),
+                                         error.retryable, error.sent, error.kind)
 
-            delay = self._retry_delay(response, attempt, safe)
-            if delay is None or attempt >= MAX_ATTEMPTS or waited + delay > MAX_RETRY_WAIT:
-                return response
+            status = response.status_code
+            if status in RETRY_STATUSES and not safe and status != 429:
+                response.close()
+                raise CbcWriteOutcomeUnknown(method, path, "HTTP %d" % status, may_resend=True, attempts=attempt,
+                                             elapsed=self._clock() - started)
+            delay, asked = self._retry_delay(response, attempt, safe)
+            if delay is None or attempt >= self.max_attempts:
+                return Sent(response, attempt, self._clock() - started)
+            if waited + delay > self.retry_max_wait:
+                if asked is not None:
+                    response.close()
+                    raise CbcRetryAfterTooLong(method, path, asked, self.retry_max_wait - waited, self.retry_max_wait,
+                                               attempts=attempt, elapsed=self._clock() - started)
+                return Sent(response, attempt, self._clock() - started)
             response.close()
             waited += delay
+            self.retries_done += 1
             self._sleep(delay)
 
     @staticmethod
     def _retry_delay(response, attempt, safe):
+        """``(seconds to wait before the next attempt, or None for none; the Retry-After asked, or None)``."""
         status = response.status_code
-        if status == 429:
+        if status == 429 or (status in RETRY_STATUSES and safe):
             after = retry_after_seconds(response.headers.get("Retry-After"))
-            return after if after else backoff(attempt)
-        if status in RETRY_STATUSES and safe:
-            after = retry_after_seconds(response.headers.get("Retry-After"))
-            return after if after else backoff(attempt)
-        return None
+            return (after if after else backoff(attempt)), after
+        return None, None
 
     def _connection_error(self, exc, url):
         host = re.sub(r"^(https?://[^/]+).*$", r"\1", url)
@@ -249,15 +302,24 @@ class CbcClient:
                 fix = ("set ssl_cert_file to the CA bundle that signed the server certificate "
                        "(or ssl_verify: false, for tests only)")
             return CbcConnectionError("TLS verification of %s failed (%s). Fix: %s" % (host, detail, fix), False)
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return CbcConnectionError("could not connect to %s within %s seconds. Fix: check that url is your CBC "
+                                      "console host and that it is reachable from this host (proxy, firewall, DNS)"
+                                      % (host, self.timeout), True)
         if isinstance(exc, requests.exceptions.ProxyError):
             return CbcConnectionError("could not reach %s through the proxy %s (%s). Fix: check the proxy option "
                                       "(or HTTPS_PROXY), or set ignore_system_proxy: true"
                                       % (host, self.proxy_label or "from the environment", _short_reason(exc)), True)
         if isinstance(exc, requests.exceptions.Timeout):
-            return CbcConnectionError("no answer from %s within %s seconds. Fix: raise timeout, or check the network "
-                                      "and proxy settings" % (host, self.timeout), True)
+            return CbcConnectionError("no answer from %s within the timeout of %s seconds per attempt. Fix: raise "
+                                      "timeout, or check the network and proxy settings" % (host, self.timeout), True,
+                                      sent=True, kind="timeout")
         if isinstance(exc, requests.exceptions.ConnectionError):
             reason = _short_reason(exc)
+            if _reached_server(exc):
+                return CbcConnectionError("the connection to %s was dropped before an answer came (%s). Fix: check "
+                                          "the network and proxy settings; a re-run is safe" % (host, reason), True,
+                                          sent=True, kind="dropped")
             # A refused connection or an unknown name will not heal in the seconds a retry waits.
             retryable = not any(text in reason for text in ("refused", "not known", "name resolution", "No route"))
             return CbcConnectionError("could not connect to %s (%s). Fix: check that url is your CBC console host "
@@ -265,6 +327,44 @@ class CbcClient:
                                       "this host (proxy, firewall, DNS)" % (host, reason), retryable)
         return CbcConnectionError("the request to %s failed (%s). Fix: check url, proxy and TLS options"
                                   % (host, _short_reason(exc)), False)
+
+
+class Sent:
+    """What ``_send`` ends with: the last response, the attempts it took and the seconds they took."""
+
+    def __init__(self, response, attempts, elapsed):
+        self.response = response
+        self.attempts = attempts
+        self.elapsed = elapsed
+
+
+def _cause(error, timeout):
+    if error.kind == "timeout":
+        return "no answer came within the timeout of %s s" % timeout
+    return "the connection was dropped before the answer came"
+
+
+def _reached_server(exc):
+    """Whether a ConnectionError happened after the request was sent (dropped, reset, closed without an
+    answer) rather than while connecting. Unknown shapes count as sent: that is the safe side for writes."""
+    seen = set()
+    pending = [exc]
+    while pending:
+        item = pending.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        name = type(item).__name__
+        if name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "ConnectionRefusedError"):
+            return False
+        if name in ("ProtocolError", "RemoteDisconnected", "ConnectionResetError", "BrokenPipeError",
+                    "IncompleteRead", "ReadTimeoutError"):
+            return True
+        pending.extend(arg for arg in getattr(item, "args", ()) if isinstance(arg, BaseException))
+        pending.extend((getattr(item, "reason", None), item.__cause__, item.__context__))
+    text = str(exc)
+    return not any(word in text for word in ("refused", "not known", "name resolution", "No route",
+                                             "Failed to establish"))
 
 
 def backoff(attempt):

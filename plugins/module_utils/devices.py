@@ -8,7 +8,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from .errors import CbcApiError, CbcConfigError
+from .errors import CbcApiError, CbcConfigError, CbcError, CbcWriteUnconfirmed
+from .validation import check_keys
+from .writes import reconciled_write
 
 MAX_ROWS = 10000
 
@@ -114,52 +116,91 @@ def _trim(device, fields):
 
 
 class BatchFailure(Exception):
-    """A device action failed part-way: says which devices were done and which were not."""
+    """A device action failed part-way: which devices were done, which were not, and which may have been.
 
-    def __init__(self, action_type, done_ids, failed_ids, error):
+    ``done_ids`` are confirmed (answered 204, or read back in the wanted state); ``failed_ids`` were not sent or
+    were read back unchanged; ``unconfirmed_ids`` had their answer lost and could not be confirmed either way.
+    """
+
+    def __init__(self, action_type, done_ids, failed_ids, error, unconfirmed_ids=()):
         self.action_type = action_type
         self.done_ids = done_ids
         self.failed_ids = failed_ids
+        self.unconfirmed_ids = list(unconfirmed_ids)
         self.error = error
+        total = len(done_ids) + len(failed_ids) + len(self.unconfirmed_ids)
+        unconfirmed = (", %d may have been (answer lost)" % len(self.unconfirmed_ids)) if self.unconfirmed_ids else ""
         super(BatchFailure, self).__init__(
-            "%s stopped after %d of %d devices: %s" % (action_type, len(done_ids), len(done_ids) + len(failed_ids), error))
+            "%s stopped after %d of %d devices%s: %s" % (action_type, len(done_ids), total, unconfirmed, error))
 
 
-def send_device_action(client, action_type, device_ids, options=None, batch_size=1000):
-    """POST device_actions for ``device_ids`` in batches; return ``(batches sent, ids that vanished)``.
+def send_device_action(client, plan, batch_size=1000):
+    """POST device_actions for a PlannedAction's devices in batches; return ``(batches sent, ids that vanished)``.
 
-    A batch answered with 404 is checked once against a fresh search: devices deleted
-    since the selection are dropped and the batch is sent again for the rest.
-    Raises BatchFailure naming the devices done and not done.
+    A batch answered with 404 is checked once against a fresh search: devices deleted since the selection are
+    dropped and the batch is sent again for the rest. A batch whose answer was lost is reconciled by a search of
+    its devices: those in the wanted state are done, the others are sent once more (see writes.reconciled_write).
+    Raises BatchFailure naming the devices done, not done and unconfirmed.
     """
+    action_type = plan.action_type
     permission = ACTION_PERMISSIONS[action_type]
     done = []
     vanished = []
-    batches = 0
-    ids = list(device_ids)
+    sent = [0]
+    ids = list(plan.device_ids)
+
+    def post(batch):
+        sent[0] += 1
+        _post_action(client, action_type, batch, plan.options, permission)
+
     for start in range(0, len(ids), batch_size):
         batch = ids[start:start + batch_size]
+        rest = ids[start + batch_size:]
+        pending = {"todo": list(batch), "applied": []}
+
+        def send():
+            post(pending["todo"])
+
+        def confirm():
+            found = dict((device["id"], device)
+                         for device in search_devices(client, DeviceSelection(device_ids=pending["todo"]),
+                                                      fields=STATE_FIELDS)[0])
+            applied, todo = [], []
+            for device_id in pending["todo"]:
+                device = found.get(device_id)
+                if device is None:
+                    (applied if action_type == "DELETE_SENSOR" else vanished).append(device_id)
+                elif plan.needs(device):
+                    todo.append(device_id)
+                else:
+                    applied.append(device_id)
+            pending["applied"].extend(applied)
+            pending["todo"] = todo
+            return not todo, None
+
         try:
-            batches += 1
-            _post_action(client, action_type, batch, options, permission)
+            try:
+                reconciled_write(client, "%s for %d device(s)" % (action_type, len(batch)), send, confirm)
+            except CbcApiError as error:
+                if error.status != 404:
+                    raise
+                existing = search_devices(client, DeviceSelection(device_ids=pending["todo"]), fields=("id",))[0]
+                existing_ids = set(device["id"] for device in existing)
+                gone = [device_id for device_id in pending["todo"] if device_id not in existing_ids]
+                if not gone:
+                    raise
+                vanished.extend(gone)
+                pending["todo"] = [device_id for device_id in pending["todo"] if device_id in existing_ids]
+                if pending["todo"]:
+                    reconciled_write(client, "%s for %d device(s)" % (action_type, len(pending["todo"])), send, confirm)
         except CbcApiError as error:
-            if error.status != 404:
-                raise BatchFailure(action_type, done, ids[start:], error)
-            existing = search_devices(client, DeviceSelection(device_ids=batch), fields=("id",))[0]
-            existing_ids = set(device["id"] for device in existing)
-            gone = [device_id for device_id in batch if device_id not in existing_ids]
-            batch = [device_id for device_id in batch if device_id in existing_ids]
-            if not gone:
-                raise BatchFailure(action_type, done, ids[start:], error)
-            vanished.extend(gone)
-            if batch:
-                try:
-                    batches += 1
-                    _post_action(client, action_type, batch, options, permission)
-                except CbcApiError as retry_error:
-                    raise BatchFailure(action_type, done, batch + ids[start + batch_size:], retry_error)
-        done.extend(batch)
-    return batches, vanished
+            raise BatchFailure(action_type, done + pending["applied"], pending["todo"] + rest, error)
+        except CbcWriteUnconfirmed as error:
+            raise BatchFailure(action_type, done + pending["applied"], rest, error, unconfirmed_ids=pending["todo"])
+        except CbcError as error:
+            raise BatchFailure(action_type, done + pending["applied"], pending["todo"] + rest, error)
+        done.extend(device_id for device_id in batch if device_id not in vanished)
+    return sent[0], vanished
 
 
 def _post_action(client, action_type, batch, options, permission):
@@ -184,11 +225,16 @@ def has_sensor(device):
 
 
 class PlannedAction:
-    """One action_type with its options, the devices that need it and what changes on each."""
+    """One action_type with its options, the devices that need it and what changes on each.
 
-    def __init__(self, action_type, options=None):
+    ``needs(device)`` says whether a device (as the search returns it) still needs the action: it picks the
+    devices when planning, and tells after a lost answer which ones the action reached.
+    """
+
+    def __init__(self, action_type, options=None, needs=None):
         self.action_type = action_type
         self.options = options
+        self.needs = needs
         self.device_ids = []
         self.changes = {}
 
@@ -198,12 +244,18 @@ class PlannedAction:
 
 
 def _toggle_plan(devices, action_type, desired, is_on, field):
-    plan = PlannedAction(action_type, {"toggle": "ON" if desired else "OFF"})
-    for device in filter(has_sensor, devices):
-        current = is_on(device)
-        if current != desired:
-            plan.add(device, field, current, desired)
+    plan = PlannedAction(action_type, {"toggle": "ON" if desired else "OFF"},
+                         needs=lambda device: has_sensor(device) and is_on(device) != desired)
+    for device in filter(plan.needs, devices):
+        plan.add(device, field, is_on(device), desired)
     return plan
+
+
+def _needs_sensor_version(kit, version):
+    def needs(device):
+        return (has_sensor(device) and device.get("sensor_kit_type") == kit and device.get("sensor_version") != version
+                and not device.get("sensor_pending_update"))
+    return needs
 
 
 def plan_device_actions(devices, quarantined=None, bypass=None, policy=None, sensor_version=None,
@@ -214,18 +266,17 @@ def plan_device_actions(devices, quarantined=None, bypass=None, policy=None, sen
     """
     plans = []
     if policy is not None:
-        plan = PlannedAction("UPDATE_POLICY", {"policy_id": policy["id"]})
-        for device in devices:
-            if device.get("policy_id") != policy["id"]:
-                plan.add(device, "policy", {"policy_id": device.get("policy_id"), "policy_name": device.get("policy_name")},
-                         {"policy_id": policy["id"], "policy_name": policy.get("name") or device.get("policy_name")})
+        plan = PlannedAction("UPDATE_POLICY", {"policy_id": policy["id"]},
+                             needs=lambda device: device.get("policy_id") != policy["id"])
+        for device in filter(plan.needs, devices):
+            plan.add(device, "policy", {"policy_id": device.get("policy_id"), "policy_name": device.get("policy_name")},
+                     {"policy_id": policy["id"], "policy_name": policy.get("name") or device.get("policy_name")})
         plans.append(plan)
     for kit, version in sorted((sensor_version or {}).items()):
-        plan = PlannedAction("UPDATE_SENSOR_VERSION", {"sensor_version": {kit: version}})
-        for device in filter(has_sensor, devices):
-            if (device.get("sensor_kit_type") == kit and device.get("sensor_version") != version
-                    and not device.get("sensor_pending_update")):
-                plan.add(device, "sensor_version", device.get("sensor_version"), version)
+        plan = PlannedAction("UPDATE_SENSOR_VERSION", {"sensor_version": {kit: version}},
+                             needs=_needs_sensor_version(kit, version))
+        for device in filter(plan.needs, devices):
+            plan.add(device, "sensor_version", device.get("sensor_version"), version)
         plans.append(plan)
     if bypass is not None:
         plans.append(_toggle_plan(devices, "BYPASS", bypass, lambda d: d.get("status") in BYPASS_STATUSES, "bypass"))
@@ -236,15 +287,14 @@ def plan_device_actions(devices, quarantined=None, bypass=None, policy=None, sen
         plans.append(_toggle_plan(devices, "BACKGROUND_SCAN", background_scan,
                                   lambda d: d.get("scan_status") == "IN_PROGRESS", "background_scan"))
     if uninstall_sensor:
-        plan = PlannedAction("UNINSTALL_SENSOR")
-        for device in filter(has_sensor, devices):
+        plan = PlannedAction("UNINSTALL_SENSOR", needs=has_sensor)
+        for device in filter(plan.needs, devices):
             plan.add(device, "status", device.get("status"), "UNINSTALLED")
         plans.append(plan)
     if delete_sensor:
-        plan = PlannedAction("DELETE_SENSOR")
-        for device in devices:
-            if device.get("status") == "DEREGISTERED":
-                plan.add(device, "status", "DEREGISTERED", "DELETED")
+        plan = PlannedAction("DELETE_SENSOR", needs=lambda device: device.get("status") == "DEREGISTERED")
+        for device in filter(plan.needs, devices):
+            plan.add(device, "status", "DEREGISTERED", "DELETED")
         plans.append(plan)
     return [plan for plan in plans if plan.device_ids]
 
@@ -272,13 +322,79 @@ CRITERIA_ENUMS = {
 }
 
 
-def selection_from_params(params):
-    """Validate the selection options and return a DeviceSelection (raises CbcConfigError)."""
+SELECTION_OPTIONS = ("device_ids", "criteria", "query")
+
+
+# Fields a criteria/exclusions/sort key may name: the SDK's DeviceSearchQuery setters, the device fields of the
+# SDK's device model and recorded responses, and the asset group names of the Devices API page
+# (docs/api-evidence.md). An unknown key is refused: a server that ignored it would widen the selection.
+DEVICE_FIELDS = frozenset((
+    "ad_group_id", "appliance_name", "appliance_uuid", "asset_group", "asset_group_id", "asset_group_name",
+    "auto_scaling_group_name", "av_ave_version", "av_engine", "av_last_scan_time", "av_master", "av_pack_version",
+    "av_product_version", "av_status", "av_update_servers", "av_vdf_version", "cloud_provider_account_id",
+    "cluster_name", "current_sensor_policy_name", "datacenter_name", "deployment_type", "deregistered_time",
+    "device_owner_id", "email", "esx_host_name", "esx_host_uuid", "first_name", "groups_id", "groups_name", "id",
+    "last_contact_time", "last_device_policy_changed_time", "last_device_policy_requested_time",
+    "last_external_ip_address", "last_internal_ip_address", "last_location", "last_name", "last_policy_updated_time",
+    "last_reported_time", "last_reset_time", "last_shutdown_time", "linux_kernel_version", "login_user_name",
+    "mac_address", "middle_name", "name", "organization_id", "organization_name", "os", "os_version", "passive_mode",
+    "policy_id", "policy_name", "policy_override", "quarantined", "registered_time", "scan_last_action_time",
+    "scan_last_complete_time", "scan_status", "sensor_kit_type", "sensor_out_of_date", "sensor_pending_update",
+    "sensor_states", "sensor_version", "status", "target_priority", "vcenter_name", "vcenter_uuid", "vdi_base_device",
+    "virtual_machine", "virtual_private_cloud_id", "virtualization_provider", "vm_ip", "vm_name", "vm_uuid",
+    "windows_platform",
+))
+
+
+def selection_from_params(params, whole_org_when_unset=False):
+    """Validate the selection options and return a DeviceSelection (raises CbcConfigError before any request).
+
+    An option that is given but empty (``device_ids: []``, ``criteria: {}`` or a criterion with an
+    empty list, a blank ``query``) is an error: a template that rendered empty must never widen the
+    selection to every device. The whole org is selected only by ``all_devices: true``, or, for
+    read-only callers (``whole_org_when_unset``), when no selection option is given at all.
+    """
+    given = [option for option in SELECTION_OPTIONS if params.get(option) is not None]
+    if params.get("device_ids") is not None:
+        if not params["device_ids"]:
+            raise CbcConfigError("device_ids is empty, which would select no device here but every device in the API. "
+                                 "Fix: give at least one device ID, or skip the task when the list is empty "
+                                 "(when: ids | length > 0)")
+        bad = [device_id for device_id in params["device_ids"] if device_id < 1]
+        if bad:
+            raise CbcConfigError("device_ids has %s, not a device ID. Fix: device IDs are integers of 1 or more"
+                                 % ", ".join(str(device_id) for device_id in bad[:5]))
     for option in ("criteria", "exclusions"):
+        check_keys(params.get(option) or {}, option, DEVICE_FIELDS)
         for field, values in (params.get(option) or {}).items():
             _check_criterion(option, field, values)
-    return DeviceSelection(device_ids=params.get("device_ids"), criteria=params.get("criteria"),
-                           exclusions=params.get("exclusions"), query=params.get("query"), sort=params.get("sort"))
+    for index, order in enumerate(params.get("sort") or []):
+        if order.get("field") not in DEVICE_FIELDS:
+            raise CbcConfigError("sort[%d].field %r is not a device field. Fix: use e.g. name, id, last_contact_time, "
+                                 "policy_id or status" % (index, order.get("field")))
+    criteria = params.get("criteria")
+    if criteria is not None:
+        empty = sorted(field for field, values in criteria.items() if isinstance(values, list) and not values)
+        if not criteria or empty:
+            what = "criteria is empty" if not criteria else "criteria.%s is an empty list" % ", criteria.".join(empty)
+            raise CbcConfigError("%s, which the API reads as no restriction (every device). Fix: give at least one "
+                                 "value per criterion, or remove it" % what)
+    query = params.get("query")
+    if query is not None and not query.strip():
+        raise CbcConfigError("query is blank, which would select every device. Fix: give a query such as "
+                             "name:web-01, or remove the option")
+    if params.get("all_devices"):
+        if given:
+            raise CbcConfigError("all_devices: true cannot be combined with %s. Fix: use one or the other"
+                                 % ", ".join(given))
+    elif not given and not whole_org_when_unset:
+        raise CbcConfigError("no devices are selected. Fix: set device_ids, criteria or query, or all_devices: true "
+                             "to act on every device of the organization")
+    # An empty exclusion list excludes nothing: it is left out of the request.
+    exclusions = dict((field, values) for field, values in (params.get("exclusions") or {}).items()
+                      if not (isinstance(values, list) and not values))
+    return DeviceSelection(device_ids=params.get("device_ids"), criteria=criteria, exclusions=exclusions,
+                           query=query.strip() if query else None, sort=params.get("sort"))
 
 
 def _check_criterion(option, field, values):

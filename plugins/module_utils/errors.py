@@ -34,7 +34,7 @@ STATUS_HINTS = {
     410: ("this API was deactivated",
           "use its replacement; see the Carbon Black Cloud migration guides"),
     429: ("the CBC rate limit was exceeded and retries ran out",
-          "run fewer tasks in parallel (forks, serial) or raise timeout so Retry-After can be honoured"),
+          "run fewer tasks in parallel (forks, serial), or raise retries or retry_max_wait"),
     500: ("an unexpected error occurred on the CBC server",
           "try again; if it happens consistently, open a support case"),
     502: ("the CBC gateway did not get an answer from the service",
@@ -66,12 +66,47 @@ class CbcConfigError(CbcError):
 class CbcConnectionError(CbcError):
     """The server could not be reached: DNS, refused connection, TLS, proxy or timeout.
 
-    ``retryable`` says whether sending the same request again may help.
+    ``retryable`` says whether sending the same request again may help; ``sent`` whether the request
+    may have reached the server (a dropped connection or a read timeout, as opposed to a connection
+    that was never made); ``kind`` is ``timeout``, ``dropped`` or ``connect``.
     """
 
-    def __init__(self, message, retryable=False):
+    def __init__(self, message, retryable=False, sent=False, kind="connect"):
         self.retryable = retryable
+        self.sent = sent
+        self.kind = kind
         super(CbcConnectionError, self).__init__(message)
+
+
+class CbcWriteOutcomeUnknown(CbcError):
+    """A write reached the server (or may have), but its answer was lost: a dropped connection, a read
+    timeout or a 5xx. The server may or may not have applied it; the caller reconciles with a read.
+
+    ``may_resend`` is false after a read timeout (the server may still be applying the first one) and
+    after an idempotent write whose retries ran out.
+    """
+
+    def __init__(self, method, path, cause, may_resend, attempts=1, elapsed=0.0):
+        self.method = method
+        self.path = path
+        self.cause = cause
+        self.may_resend = may_resend
+        self.attempts = attempts
+        self.elapsed = elapsed
+        super(CbcWriteOutcomeUnknown, self).__init__(
+            "%s %s: %s%s, so it is not known whether the server applied it" % (method, path, cause,
+                                                                             attempts_text(attempts, elapsed)))
+
+
+class CbcWriteUnconfirmed(CbcError):
+    """A write whose outcome stayed unknown after reconciliation: it may have been applied."""
+
+
+def attempts_text(attempts, elapsed):
+    """`` after 6 attempts over 31.5 s`` (empty for a single attempt)."""
+    if attempts <= 1:
+        return ""
+    return " after %d attempts over %.1f s" % (attempts, elapsed)
 
 
 class CbcApiError(CbcError):
@@ -81,12 +116,14 @@ class CbcApiError(CbcError):
     403 can say exactly what to grant.
     """
 
-    def __init__(self, method, path, status, message=None, permission=None):
+    def __init__(self, method, path, status, message=None, permission=None, attempts=1, elapsed=0.0):
         self.method = method
         self.path = path
         self.status = status
         self.api_message = _one_line(message)
         self.permission = permission
+        self.attempts = attempts
+        self.elapsed = elapsed
         self.reason, self.fix = status_hint(status)
         if status == 403 and permission:
             self.reason = "the credentials are valid but lack the RBAC permission %s" % permission
@@ -102,7 +139,23 @@ class CbcApiError(CbcError):
         text = "%s %s returned HTTP %s" % (self.method, self.path, self.status)
         if self.api_message:
             text += " (%s)" % self.api_message
-        return "%s: %s." % (text, self.hint)
+        return "%s%s: %s." % (text, attempts_text(self.attempts, self.elapsed), self.hint)
+
+
+class CbcRetryAfterTooLong(CbcApiError):
+    """HTTP 429 whose Retry-After asks for a longer wait than the retry budget has left."""
+
+    def __init__(self, method, path, retry_after, budget_left, max_wait, attempts=1, elapsed=0.0):
+        self.retry_after = retry_after
+        self.budget_left = budget_left
+        self.max_wait = max_wait
+        super(CbcRetryAfterTooLong, self).__init__(method, path, 429, None, attempts=attempts, elapsed=elapsed)
+
+    def _render(self):
+        return ("%s %s returned HTTP 429 and asked to wait %d s (Retry-After), more than the %d s of retry_max_wait "
+                "left%s. Fix: set retry_max_wait: %d or more, or run fewer tasks in parallel (forks, serial)"
+                % (self.method, self.path, round(self.retry_after), max(0, int(self.budget_left)),
+                   attempts_text(self.attempts, self.elapsed), int(self.max_wait - self.budget_left + self.retry_after) + 1))
 
 
 def _one_line(message, limit=300):

@@ -13,6 +13,8 @@ import re
 
 from .diff import changed_fields
 from .errors import CbcApiError, CbcConfigError, CbcError
+from .validation import check_name, check_text
+from .writes import delete_sender, reconciled_write
 
 TYPES = ("alert", "endpoint.event", "watchlist.hit")
 DESTINATIONS = ("aws_s3", "azure_blob_storage")
@@ -100,11 +102,27 @@ def normalize(config):
     return current
 
 
+def check_identity(params):
+    """``name`` and ``id`` of a forwarder task, when given: non-blank, no control characters, bounded length."""
+    if params.get("name") is not None:
+        check_name(params["name"], "name")
+    if params.get("id") is not None:
+        check_name(params["id"], "id", limit=64)
+
+
 def desired_from_params(params):
     """The stated fields of a cbc_forwarder task, validated before any request (raises CbcConfigError).
 
     ``destination`` is implied by the S3 or Azure options when not stated.
     """
+    check_identity(params)
+    for key in AZURE_FIELDS + ("s3_bucket_name",):
+        if params.get(key) is not None:
+            check_name(params[key], key)
+    if params.get("s3_prefix"):
+        check_name(params["s3_prefix"], "s3_prefix", limit=1024)
+    if params.get("filter") is not None:
+        check_text(params["filter"], "filter")
     desired = dict((key, params.get(key)) for key in COMPARED_FIELDS if params.get(key) is not None)
     s3_stated = [key for key in S3_FIELDS if key in desired]
     azure_stated = [key for key in AZURE_FIELDS + (SECRET_FIELD,) if params.get(key) is not None]
@@ -280,13 +298,36 @@ def _send(client, endpoint, body, **path_params):
         raise
 
 
-def apply_plan(client, plan):
-    """Send the plan's one write; return the config as the API answered (None after a delete)."""
+def apply_plan(client, plan, desired=None, known_ids=()):
+    """Send the plan's one write; return the config as the API answered (None after a delete).
+
+    A write whose answer was lost is reconciled from the forwarder list: a create by a config of that
+    name that was not there before (``known_ids``), an update by its id and fields, a delete by the id's absence.
+    """
     if plan.action == "created":
-        return _send(client, "forwarders.create", plan.body)
+        def created():
+            new = [config for config in list_forwarders(client)
+                   if config.get("name") == plan.body["name"] and config.get("id") not in known_ids]
+            return (True, new[0]) if len(new) == 1 else (False, None)
+
+        return reconciled_write(client, "the creation of data forwarder %r" % plan.body["name"],
+                                lambda: _send(client, "forwarders.create", plan.body), created)
+    config_id = plan.current["id"]
     if plan.action == "updated":
-        return _send(client, "forwarders.update", plan.body, config_id=plan.current["id"])
+        def updated():
+            now = find_forwarder(list_forwarders(client), config_id=config_id)
+            if now is None:
+                return False, None
+            again = plan_present(now, desired if desired is not None else plan.after)
+            return (not again.changed or (set(again.before) <= {SECRET_FIELD}), now)
+
+        return reconciled_write(client, "the update of data forwarder %s" % config_id,
+                                lambda: _send(client, "forwarders.update", plan.body, config_id=config_id), updated)
     if plan.action == "deleted":
-        client.call("forwarders.delete", config_id=plan.current["id"])
+        def deleted():
+            return find_forwarder(list_forwarders(client), config_id=config_id) is None, None
+
+        reconciled_write(client, "the deletion of data forwarder %s" % config_id,
+                         delete_sender(lambda: client.call("forwarders.delete", config_id=config_id)), deleted)
         return None
     return plan.result

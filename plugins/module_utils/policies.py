@@ -17,6 +17,8 @@ import copy
 import json
 
 from .errors import CbcApiError, CbcConfigError, CbcError
+from .validation import check_id, check_name, check_not_empty, check_text
+from .writes import delete_sender, reconciled_write
 
 PRIORITIES = ("LOW", "MEDIUM", "HIGH", "MISSION_CRITICAL")
 RULE_ACTIONS = ("IGNORE", "ALLOW", "TERMINATE_PROCESS", "TERMINATE_THREAD", "TERMINATE", "DENY")
@@ -233,13 +235,15 @@ def normalize_spec(spec, where="policy"):
     name, policy_id = spec.get("name"), spec.get("id")
     if name is None and policy_id is None:
         raise CbcConfigError("%s needs a name or an id. Fix: set name" % where)
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise CbcConfigError("%s.name must be a non-empty string. Fix: quote it" % where)
+    if name is not None:
+        check_name(name, where + ".name")
     if policy_id is not None and not _is_int(policy_id):
         try:
             policy_id = int(policy_id)
         except (TypeError, ValueError):
             raise CbcConfigError("%s.id must be an integer, not %r. Fix: use the id from cbc_policy_info" % (where, policy_id))
+    if policy_id is not None:
+        check_id(policy_id, where + ".id")
     label = name if name is not None else "id %s" % policy_id
     where = "policy %s" % label if where == "policy" else "%s (%s)" % (where, label)
     options = {"state": state, "name": name, "id": policy_id,
@@ -247,9 +251,7 @@ def normalize_spec(spec, where="policy"):
                "purge_sensor_settings": _bool(spec.get("purge_sensor_settings") or False, where + ".purge_sensor_settings"),
                "force": _bool(spec.get("force") or False, where + ".force"), "where": where}
     if spec.get("description") is not None:
-        if not isinstance(spec["description"], str):
-            raise CbcConfigError("%s.description must be a string. Fix: quote it" % where)
-        desired["description"] = spec["description"]
+        desired["description"] = check_text(spec["description"], where + ".description")
     if spec.get("priority_level") is not None:
         _enum(spec["priority_level"], PRIORITIES, where + ".priority_level")
         desired["priority_level"] = spec["priority_level"]
@@ -298,6 +300,7 @@ def normalize_spec(spec, where="policy"):
 
 def normalize_specs(specs):
     """Validate a list of desired policies; the same name or id twice is an error."""
+    check_not_empty(specs, "policies", "[{name: Servers, priority_level: HIGH}]")
     normalized, names, ids = [], {}, {}
     for index, spec in enumerate(specs):
         item = normalize_spec(spec, "policies[%d]" % index)
@@ -589,12 +592,65 @@ def identify(summaries, item):
     return matches[0] if matches else None
 
 
+def create_policy(client, body):
+    """POST a new policy. When the answer is lost, the summary is read: a policy of that name is the one sent."""
+    def confirm():
+        matches = find_by_name(list_summaries(client), body["name"])
+        if len(matches) == 1:
+            return True, get_policy(client, matches[0]["id"])
+        return False, None
+
+    return reconciled_write(client, "the creation of policy %r" % body["name"],
+                            lambda: client.call("policies.create", body=body), confirm)
+
+
+def update_policy(client, policy_id, body, item):
+    """PUT a policy. When its answer is lost, the policy is read back and compared with the desired state."""
+    def confirm():
+        now = get_policy(client, policy_id)
+        again = plan_update(now, item["desired"], item["purge_rules"], item["purge_sensor_settings"], item["name"],
+                            item["where"])
+        return (again.body is None, now)
+
+    return reconciled_write(client, "the update of policy %r (id %s)" % (body.get("name"), policy_id),
+                            lambda: client.call("policies.update", body=body, policy_id=policy_id), confirm)
+
+
+def delete_policy(client, policy_id, what):
+    """DELETE a policy; a lost answer is checked by id (404 = deleted), and a 404 to a second send is success."""
+    def confirm():
+        try:
+            get_policy(client, policy_id)
+        except CbcApiError as error:
+            if error.status == 404:
+                return True, None
+            raise
+        return False, None
+
+    return reconciled_write(client, what, delete_sender(lambda: client.call("policies.delete", policy_id=policy_id)),
+                            confirm)
+
+
+def _put_rule_configs(client, policy_id, category, items):
+    def confirm():
+        now = get_policy(client, policy_id)
+        wanted = [{"id": item["id"], "name": None, "category": category, "parameters": item["parameters"]}
+                  for item in items]
+        left = compare_rule_configs(now.get("rule_configs"), wanted, "policy %s" % policy_id)[0]
+        applied = [config for config in now.get("rule_configs") or [] if config.get("id") in
+                   set(item["id"] for item in items)]
+        return (not left, {"successful": applied, "failed": []})
+
+    return reconciled_write(client, "the %s rule configuration update of policy %s" % (category, policy_id),
+                            lambda: client.call("policies.rule_configs.update", body=items, policy_id=policy_id,
+                                                category=category), confirm)
+
+
 def update_rule_configs(client, policy_id, updates, where):
     """PUT each category's changed rule configurations; return the ``successful`` entries."""
     successful = []
     for category in sorted(updates):
-        result = client.call("policies.rule_configs.update", body=updates[category], policy_id=policy_id,
-                             category=category) or {}
+        result = _put_rule_configs(client, policy_id, category, updates[category]) or {}
         successful.extend(result.get("successful") or [])
         failed = result.get("failed") or []
         if failed:
@@ -645,7 +701,7 @@ def apply_one(client, entry, check_mode):
                               "num_devices": summary.get("num_devices") or 0},
                       after={})
         if not check_mode:
-            client.call("policies.delete", policy_id=summary["id"])
+            delete_policy(client, summary["id"], "the deletion of policy %r (id %s)" % (summary.get("name"), summary["id"]))
         return result
     if summary is None:
         body = create_body(item["name"], item["desired"])
@@ -653,7 +709,7 @@ def apply_one(client, entry, check_mode):
         if check_mode:
             result["policy"] = dict(body, id=None, position=None)
             return result
-        created = client.call("policies.create", body=body)
+        created = create_policy(client, body)
         result["id"] = created.get("id")
         if item["desired"].get("rule_configs"):
             updates = compare_rule_configs(created.get("rule_configs"), item["desired"]["rule_configs"], item["where"])[0]
@@ -668,7 +724,7 @@ def apply_one(client, entry, check_mode):
         if check_mode:
             policy = copy.deepcopy(plan.body)
         else:
-            policy = client.call("policies.update", body=plan.body, policy_id=current["id"]) or plan.body
+            policy = update_policy(client, current["id"], plan.body, item) or plan.body
     if plan.rule_config_updates:
         if check_mode:
             simulate_rule_configs(policy, plan.rule_config_updates)

@@ -46,7 +46,8 @@ CSP_OAUTH_TOKEN_PATH = "/csp/gateway/am/api/auth/token"
 CSP_API_TOKEN_PATH = "/csp/gateway/am/api/auth/api-tokens/authorize"
 CSP_DEFAULT_URL = "https://console.cloud.vmware.com"
 
-# name, HTTP method, service, path template below the org, RBAC permission, safe to retry
+# name, HTTP method, service, path template below the org, RBAC permission, safe to repeat blindly (reads only:
+# a write whose answer was lost is reconciled with the server's state instead, see writes.py)
 Endpoint = collections.namedtuple("Endpoint", "name method service path permission safe")
 
 ENDPOINTS = dict((e.name, e) for e in (
@@ -60,18 +61,18 @@ ENDPOINTS = dict((e.name, e) for e in (
     Endpoint("policies.summary", "GET", "policyservice", "policies/summary", "org.policies READ", True),
     Endpoint("policies.get", "GET", "policyservice", "policies/{policy_id}", "org.policies READ", True),
     Endpoint("policies.create", "POST", "policyservice", "policies", "org.policies CREATE", False),
-    Endpoint("policies.update", "PUT", "policyservice", "policies/{policy_id}", "org.policies UPDATE", True),
-    Endpoint("policies.delete", "DELETE", "policyservice", "policies/{policy_id}", "org.policies DELETE", True),
+    Endpoint("policies.update", "PUT", "policyservice", "policies/{policy_id}", "org.policies UPDATE", False),
+    Endpoint("policies.delete", "DELETE", "policyservice", "policies/{policy_id}", "org.policies DELETE", False),
     Endpoint("policies.rule_configs.get", "GET", "policyservice", "policies/{policy_id}/rule_configs/{category}",
              "org.policies READ", True),
     Endpoint("policies.rule_configs.update", "PUT", "policyservice", "policies/{policy_id}/rule_configs/{category}",
-             "org.policies UPDATE", True),
+             "org.policies UPDATE", False),
     Endpoint("forwarders.list", "GET", "data_forwarder", "configs", "event-forwarder.settings READ", True),
     Endpoint("forwarders.create", "POST", "data_forwarder", "configs", "event-forwarder.settings CREATE", False),
     Endpoint("forwarders.update", "PUT", "data_forwarder", "configs/{config_id}", "event-forwarder.settings UPDATE",
-             True),
+             False),
     Endpoint("forwarders.delete", "DELETE", "data_forwarder", "configs/{config_id}", "event-forwarder.settings DELETE",
-             True),
+             False),
     Endpoint("forwarders.health_check", "GET", "data_forwarder", "configs/{config_id}/health_check",
              "event-forwarder.settings READ", True),
 ))

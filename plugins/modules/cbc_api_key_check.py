@@ -22,7 +22,7 @@ author:
 options:
   apis:
     description:
-      - The APIs to probe.
+      - The APIs to probe. An empty list is an error unless O(required) names some.
     type: list
     elements: str
     choices: [devices, policies, data_forwarder, alerts]
@@ -147,6 +147,9 @@ def probe(client, api):
 
 
 def run_check(module):
+    if not module.params["apis"] and not module.params["required"]:
+        raise CbcConfigError("apis and required are both empty, so nothing would be checked. Fix: list the APIs to "
+                             "probe, e.g. apis: [devices, policies], or leave apis out to probe all")
     settings = module.settings
     client = module.client
     wanted = [api for api in API_NAMES if api in module.params["apis"] or api in module.params["required"]]

@@ -20,6 +20,20 @@ description:
 author:
   - carbonblack.cloud contributors (@carbonblack)
 options:
+  all_devices:
+    description:
+      - Select every device of the organization (optionally minus O(exclusions)).
+      - Without it, a task must select devices with O(device_ids), O(criteria) or O(query); an empty list, an empty
+        mapping or a blank query is an error before any request, so a template that renders empty never widens the
+        selection to the whole organization.
+    type: bool
+    default: false
+  max_devices:
+    description:
+      - Blast-radius guard. When the selection matches more devices than this (matched, not only those that need a
+        change), the task fails before any action is sent and says how many matched. Exactly this many is allowed.
+      - Unset means no limit.
+    type: int
   allow_empty:
     description:
       - Succeed without a change when the selection matches no device. By default that is an error,
@@ -86,8 +100,12 @@ notes:
   - Devices without a sensor (status C(DEREGISTERED), C(UNINSTALLED) or C(DELETED)) are left alone by the sensor
     actions (quarantine, bypass, background scan, sensor version, uninstall); only O(policy_id)/O(policy_name) and
     O(delete_sensor) act on them.
-  - When a batch fails part-way, the task fails and reports which devices were done and which were not,
-    so a re-run finishes the job.
+  - When a batch fails part-way, the task fails and reports which devices were done, which were not and which may have
+    been (RV(done_device_ids), RV(not_done_device_ids), RV(unconfirmed_device_ids)), for HTTP and connection errors
+    alike, so a re-run finishes the job.
+  - When the answer to a batch is lost (dropped connection, timeout, HTTP 5xx), the module searches the batch's devices:
+    those already in the wanted state count as done, the others get the action once more (not after a timeout, when
+    the server may still be applying it).
   - A device deleted between the search and its action (HTTP 404 for the batch) is dropped after one
     re-check and reported in RV(missing_device_ids).
 """
@@ -109,6 +127,12 @@ EXAMPLES = r"""
       os: [LINUX]
       deployment_type: [WORKLOAD]
     policy_name: Servers
+
+- name: Quarantine the hosts of an incident, but never more than 5 devices
+  carbonblack.cloud.cbc_device:
+    device_ids: "{{ incident_device_ids }}"
+    quarantined: true
+    max_devices: 5
 
 - name: Stage a sensor update on the Windows canary group
   carbonblack.cloud.cbc_device:
@@ -157,7 +181,14 @@ done_device_ids:
   type: list
   elements: int
 not_done_device_ids:
-  description: On a failed batch, the devices of the failed action that were not done.
+  description: On a failed batch, the devices of the failed action that were not done (not sent, or read back
+    unchanged after a lost answer).
+  returned: failure
+  type: list
+  elements: int
+unconfirmed_device_ids:
+  description: On a failed batch, the devices whose action was sent but whose answer was lost and whose state could
+    not be confirmed either way. A re-run is safe; it acts only on devices that still need it.
   returned: failure
   type: list
   elements: int
@@ -175,6 +206,10 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.devices import (
 from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.policies import find_by_name, list_summaries, policy_ids
+from ansible_collections.carbonblack.cloud.plugins.module_utils.validation import check_id, check_keys, check_name
+
+# Kit types of the SDK's SensorKit.VALID_TYPES (docs/api-evidence.md).
+SENSOR_KITS = ("WINDOWS", "MAC", "RHEL", "UBUNTU", "SUSE", "AMAZON_LINUX")
 
 DESIRED_OPTIONS = ("quarantined", "bypass", "policy_id", "policy_name", "sensor_version", "background_scan",
                    "uninstall_sensor", "delete_sensor")
@@ -202,6 +237,16 @@ def check_desired(params):
     if all(params[option] is None for option in DESIRED_OPTIONS[:6]) and not (
             params["uninstall_sensor"] or params["delete_sensor"]):
         raise CbcConfigError("nothing to enforce. Fix: set one of %s" % ", ".join(DESIRED_OPTIONS))
+    if params["policy_id"] is not None:
+        check_id(params["policy_id"], "policy_id")
+    if params["policy_name"] is not None:
+        check_name(params["policy_name"], "policy_name")
+    check_keys(params["sensor_version"] or {}, "sensor_version", SENSOR_KITS)
+    if params["sensor_version"] is not None and not params["sensor_version"]:
+        raise CbcConfigError("sensor_version is empty. Fix: give a version per kit, e.g. {WINDOWS: 3.9.1.2451}")
+    if params["max_devices"] is not None and params["max_devices"] < 1:
+        raise CbcConfigError("max_devices must be 1 or more, not %d. Fix: remove it for no limit"
+                             % params["max_devices"])
     if params["batch_size"] < 1 or params["batch_size"] > 10000:
         raise CbcConfigError("batch_size must be between 1 and 10000. Fix: use the default 1000")
     for kit, version in (params["sensor_version"] or {}).items():
@@ -231,6 +276,10 @@ def run_device(module):
     client = module.client
     policy = resolve_policy(module, client)
     devices, num_found = search_devices(client, selection, fields=STATE_FIELDS)
+    if params["max_devices"] is not None and num_found > params["max_devices"]:
+        raise CbcConfigError("the selection matches %d devices, more than max_devices (%d); nothing was changed. "
+                             "Fix: narrow device_ids, criteria or query, or raise max_devices"
+                             % (num_found, params["max_devices"]))
     if not devices and not params["allow_empty"]:
         raise CbcConfigError("the selection matched no device. Fix: check device_ids, criteria and query, or set "
                              "allow_empty: true")
@@ -249,13 +298,14 @@ def run_device(module):
                  "batches": -(-len(plan.device_ids) // batch_size), "options": plan.options}
         if not module.check_mode:
             try:
-                entry["batches"], vanished = send_device_action(
-                    client, plan.action_type, plan.device_ids, options=plan.options, batch_size=batch_size)
+                entry["batches"], vanished = send_device_action(client, plan, batch_size=batch_size)
             except BatchFailure as failure:
-                module.fail_json(msg=str(failure), changed=bool(actions or failure.done_ids), actions=actions,
-                                 failed_action=plan.action_type, done_device_ids=failure.done_ids,
-                                 not_done_device_ids=failure.failed_ids, requests_sent=client.requests_sent,
-                                 http_status=getattr(failure.error, "status", None))
+                module.fail_json(msg=str(failure),
+                                 changed=bool(actions or failure.done_ids or failure.unconfirmed_ids),
+                                 actions=actions, failed_action=plan.action_type, done_device_ids=failure.done_ids,
+                                 not_done_device_ids=failure.failed_ids,
+                                 unconfirmed_device_ids=failure.unconfirmed_ids, requests_sent=client.requests_sent,
+                                 retries=client.retries_done, http_status=getattr(failure.error, "status", None))
             missing.extend(vanished)
             entry["count"] -= len(vanished)
         actions.append(entry)
@@ -272,6 +322,8 @@ def run_device(module):
 def main():
     argument_spec = dict(
         SELECTION_ARGUMENT_SPEC,
+        all_devices=dict(type="bool", default=False),
+        max_devices=dict(type="int"),
         allow_empty=dict(type="bool", default=False),
         quarantined=dict(type="bool"),
         bypass=dict(type="bool"),
@@ -284,7 +336,6 @@ def main():
         batch_size=dict(type="int", default=1000),
     )
     module = CbcModule(argument_spec=argument_spec, supports_check_mode=True,
-                       required_one_of=[("device_ids", "criteria", "query")],
                        mutually_exclusive=[("policy_id", "policy_name")])
     module.run(run_device)
 

@@ -12,8 +12,11 @@ module: cbc_device_info
 short_description: Search Carbon Black Cloud devices
 version_added: 1.0.0
 description:
-  - Returns the devices matching O(device_ids), O(criteria), O(exclusions) and O(query), or every device of the
-    organization when none is given, paging through any number of them.
+  - Returns the devices matching O(device_ids), O(criteria), O(exclusions) and O(query), paging through any number
+    of them.
+  - When none of O(device_ids), O(criteria) and O(query) is given, it lists every device of the organization
+    (read-only). One that is given but empty (V([]), V({}), a criterion with an empty list, a blank query) is an error
+    before any request, as in M(carbonblack.cloud.cbc_device).
 author:
   - carbonblack.cloud contributors (@carbonblack)
 options:
@@ -84,8 +87,8 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import Cb
 def run_info(module):
     limit = module.params["limit"]
     if limit is not None and limit < 0:
-        raise CbcConfigError("limit must be 0 or more. Fix: remove limit to return every device")
-    selection = selection_from_params(module.params)
+        raise CbcConfigError("limit must be 0 or more, not %d. Fix: remove limit to return every device" % limit)
+    selection = selection_from_params(module.params, whole_org_when_unset=True)
     client = module.client
     devices, num_found = search_devices(client, selection, limit=limit)
     return dict(changed=False, devices=devices, num_found=num_found, requests_sent=client.requests_sent)

@@ -204,14 +204,14 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module impor
 from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders import (
-    DESTINATIONS, SECRET_FIELD, TYPES, UPDATE_SECRET_CHOICES, apply_plan, desired_from_params, find_forwarder,
+    DESTINATIONS, SECRET_FIELD, TYPES, UPDATE_SECRET_CHOICES, apply_plan, check_identity, desired_from_params, find_forwarder,
     list_forwarders, plan_absent, plan_present)
 
 
 def run_forwarder(module):
     params = module.params
     state = params["state"]
-    desired = desired_from_params(params) if state == "present" else {}
+    desired = desired_from_params(params) if state == "present" else check_identity(params) or {}
     client = module.client
     forwarders = list_forwarders(client)
     current = find_forwarder(forwarders, name=params["name"], config_id=params["id"])
@@ -227,7 +227,7 @@ def run_forwarder(module):
 
     forwarder = plan.result
     if plan.changed and not module.check_mode:
-        answer = apply_plan(client, plan)
+        answer = apply_plan(client, plan, desired=desired, known_ids=[config.get("id") for config in forwarders])
         if plan.action != "deleted":
             forwarder = answer if isinstance(answer, dict) else plan.result
     result = dict(changed=plan.changed, action=plan.action, changes={"before": plan.before, "after": plan.after},

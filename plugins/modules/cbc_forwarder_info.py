@@ -83,11 +83,12 @@ requests_sent:
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
 from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders import (
-    SECRET_FIELD, health_check, list_forwarders)
+    SECRET_FIELD, check_identity, health_check, list_forwarders)
 
 
 def run_forwarder_info(module):
     params = module.params
+    check_identity(params)
     client = module.client
     forwarders = list_forwarders(client)
     if params["id"] is not None:

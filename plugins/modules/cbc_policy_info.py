@@ -87,11 +87,18 @@ requests_sent:
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
+from ansible_collections.carbonblack.cloud.plugins.module_utils.validation import check_id, check_name, check_not_empty
 from ansible_collections.carbonblack.cloud.plugins.module_utils.policies import get_policies, list_summaries
 
 
 def run_policy_info(module):
     params = module.params
+    check_not_empty(params["id"], "id", "[6525]")
+    check_not_empty(params["name"], "name", "[Servers]")
+    for index, policy_id in enumerate(params["id"] or []):
+        check_id(policy_id, "id[%d]" % index)
+    for index, name in enumerate(params["name"] or []):
+        check_name(name, "name[%d]" % index)
     client = module.client
     if not params["id"] and not params["name"]:
         return dict(changed=False, policies=list_summaries(client), missing=[], requests_sent=client.requests_sent)

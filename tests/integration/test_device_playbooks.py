@@ -177,27 +177,50 @@ def test_unknown_policy_name_and_bad_inputs_fail_before_any_write(sim, tmp_path)
         device_task(criteria={"os": ["LINUX"]}, policy_id=1, policy_name="Standard"),
         device_task(criteria={"os": ["LINUX"]}, quarantined=True, batch_size=0),
         device_task(device_ids=[999999999], quarantined=True),
+        # an empty selection never means every device
+        device_task(device_ids=[], quarantined=True),
+        device_task(criteria={}, quarantined=True),
+        device_task(criteria={"os": []}, quarantined=True),
+        device_task(query="", quarantined=True),
+        device_task(query="{{ '' }}", quarantined=True),
+        device_task(all_devices=True, query="name:host-00001", quarantined=True),
+        # the blast-radius guard counts matches, not only the devices that need a change
+        device_task(criteria={"os": ["LINUX"]}, quarantined=True, max_devices=3),
+        device_task(criteria={"polcy_id": [6521]}, quarantined=True),
+        device_task(criteria={"os": ["LINUX"]}, sensor_version={"WINDOWS_10": "3.9.1.2451"}),
+        device_task(criteria={"os": ["LINUX"]}, policy_id=-1),
     ], connection=api_key_connection(sim))
     assert writes(sim.requests(since=mark)) == []
-    messages = [run[index]["msg"] for index in range(8)]
-    assert all(run[index]["failed"] for index in range(8))
+    messages = [run[index]["msg"] for index in range(18)]
+    assert all(run[index]["failed"] for index in range(18))
     assert messages[0] == "no policy is named 'Nope'. Fix: use one of: Advanced, Monitored, Standard"
     assert "criteria.os has unknown value(s) LINUXX" in messages[1]
     assert "criteria.os must be a list" in messages[2]
     assert messages[3].startswith("nothing to enforce")
-    assert "one of the following is required: device_ids, criteria, query" in messages[4]
+    assert messages[4].startswith("no devices are selected. Fix: set device_ids, criteria or query, or all_devices")
     assert "mutually exclusive" in messages[5]
     assert "batch_size must be between 1 and 10000" in messages[6]
     assert messages[7].startswith("the selection matched no device")
-    # only the policy summary and the last task's search reached the server
-    assert apis(sim.requests(since=mark)) == ["policies.summary", "devices.search"]
+    assert messages[8].startswith("device_ids is empty") and messages[9].startswith("criteria is empty")
+    assert messages[10].startswith("criteria.os is an empty list")
+    assert messages[11].startswith("query is blank") and messages[12].startswith("query is blank")
+    assert "all_devices: true cannot be combined with query" in messages[13]
+    linux = len([d for d in fleet(sim) if d["os"] == "LINUX"])
+    assert messages[14].startswith("the selection matches %d devices, more than max_devices (3); nothing was "
+                                   "changed" % linux)
+    assert "criteria has unknown key(s) polcy_id" in messages[15]
+    assert "sensor_version has unknown key(s) WINDOWS_10. Fix: use one of AMAZON_LINUX, MAC" in messages[16]
+    assert "policy_id must be an ID of 1 or more, not -1" in messages[17]
+    # only the policy summary, the 8th task's search and the guarded task's search reached the server
+    assert apis(sim.requests(since=mark)) == ["policies.summary", "devices.search", "devices.search"]
 
 
 def test_partial_batch_failure_reports_done_and_not_done_and_a_rerun_finishes(sim, tmp_path):
     linux = sorted(d["id"] for d in fleet(sim) if d["os"] == "LINUX" and d["status"] not in NO_SENSOR
                    and not d["quarantined"])
     assert len(linux) > 4
-    sim.add_fault(path="device_actions", status=500, after=1, count=1)
+    # A definite rejection (400) of the second batch; lost answers and 5xx are reconciled instead (test_fault_suite).
+    sim.add_fault(path="device_actions", status=400, after=1, count=1)
     task = device_task(criteria={"os": ["LINUX"]}, quarantined=True, batch_size=2)
     run = run_playbook(tmp_path, [task], connection=api_key_connection(sim))
     result = run[0]

@@ -80,3 +80,32 @@ def test_bad_role_variables_fail_before_any_request(sim, tmp_path):
     missing = run_role(tmp_path, ROLE, {"incident_response_connection": api_key_connection(sim)}, [])
     assert missing.rc != 0 and "incident_response_hosts" in missing.stdout
     assert sim.requests(since=mark) == []
+
+
+def test_blank_host_entries_fail_before_any_request(sim, tmp_path):
+    mark = sim.mark()
+    run = run_role(tmp_path, ROLE, {"incident_response_hosts": [registered(sim, 1)[0]["name"], "  ", ""],
+                                    "incident_response_connection": api_key_connection(sim)}, [])
+    assert run.rc != 0
+    assert ("incident_response_hosts has 2 blank entries (empty or only spaces): remove blank entries or give a "
+            "device name or ID in each. Nothing was changed.") in run.stdout
+    assert sim.requests(since=mark) == []
+
+
+def test_the_module_enforces_the_confirmation_guard_too(sim, tmp_path):
+    # An API that ignores the selection answers every search with the whole org: the role's own count (the two
+    # names, matched exactly after trimming) passes its guard, and cbc_device's max_devices stops the action.
+    targets = registered(sim, 2)
+    whole_org = [d for d in sim.devices(sim.device_ids()).values() if d]
+    sim.add_fault(path="/devices/_search$", method="POST", status=200,
+                  body={"results": whole_org, "num_found": len(whole_org)})
+    mark = sim.mark()
+    run = run_role(tmp_path, ROLE, {"incident_response_hosts": [" %s " % targets[0]["name"], targets[1]["name"]],
+                                    "incident_response_connection": api_key_connection(sim)}, [])
+    assert run.rc != 0
+    assert "the selection matches %d devices, more than max_devices (5); nothing was changed" % len(whole_org) \
+        in run.stdout
+    assert "No device matches" not in run.stdout
+    assert writes(sim, mark) == []
+    assert sim.requests(since=mark)[-1]["fault"] is not None
+    assert not any(d["quarantined"] for d in sim.devices([d["id"] for d in targets]).values())

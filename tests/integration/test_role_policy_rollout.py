@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from playbook_runner import api_key_connection, run_role
+from playbook_runner import api_key_connection, run_play, run_role
 
 ROLE = "carbonblack.cloud.policy_rollout"
 
@@ -27,6 +27,32 @@ def devices(sim):
 
 def actions(sim, mark):
     return [entry for entry in sim.requests(since=mark) if entry["api"] == "devices.actions"]
+
+
+def run_cases(sim, tmp_path, cases):
+    """Run the role once per case in one ansible-playbook run, each case in a block that rescues its failure.
+
+    Each case uses its own API key (named like the case), so the request log tells the cases apart.
+    Returns ``(run, {case: failure message, or None when the role succeeded})``.
+    """
+    tasks = []
+    for case, extra in cases.items():
+        secret = case + "SECRET000000"
+        sim.add_key(api_id=case, secret=secret, permissions="*")
+        tasks.append({"name": "case " + case, "block": [
+            {"name": "run " + case, "ansible.builtin.include_role": {"name": ROLE},
+             "vars": role_vars(sim, policy_rollout_connection=api_key_connection(sim, token=secret + "/" + case),
+                               **extra)},
+            {"name": "passed " + case, "ansible.builtin.set_fact": {"case_" + case: None}}],
+            "rescue": [{"name": "failed " + case,
+                        "ansible.builtin.set_fact": {"case_" + case: "{{ ansible_failed_result.msg }}"}}]})
+    run = run_play(tmp_path, {"tasks": tasks}, ["case_" + case for case in cases])
+    assert run.finished, run.stdout
+    return run, dict((case, run.results["case_" + case]) for case in cases)
+
+
+def requests_of(sim, mark, case):
+    return [entry for entry in sim.requests(since=mark) if entry["auth"] == "api_key:" + case]
 
 
 def test_rollout_by_criteria_in_waves_then_rerun_changes_nothing(sim, tmp_path):
@@ -77,3 +103,34 @@ def test_refuses_without_selection_and_on_unknown_names(sim, tmp_path):
     unknown = run_role(tmp_path, ROLE, role_vars(sim, policy_rollout_hosts=["host-00001", "ghost"]), [])
     assert unknown.rc != 0 and "No device is named ghost" in unknown.stdout
     assert [e for e in sim.requests(since=mark) if e["write"]] == []
+
+
+def test_selection_guards_blank_names_empty_criteria_and_max_devices(sim, tmp_path):
+    linux = [d for d in devices(sim) if d["os"] == "LINUX"]
+    two = [d for d in devices(sim) if d["status"] == "REGISTERED" and d["policy_name"] != "Monitored"][:2]
+    mark = sim.mark()
+    run, failed = run_cases(sim, tmp_path, {
+        "BLANKNAMES": {"policy_rollout_hosts": [" %s " % two[0]["name"], "   ", ""]},
+        "EMPTYCRITERION": {"policy_rollout_criteria": {"os": ["LINUX"], "deployment_type": []}},
+        "BLANKQUERY": {"policy_rollout_query": "  "},
+        "ZEROMAX": {"policy_rollout_criteria": {"os": ["LINUX"]}, "policy_rollout_max_devices": 0},
+        "TOOMANY": {"policy_rollout_criteria": {"os": ["LINUX"]}, "policy_rollout_max_devices": 3},
+        # exactly max_devices is allowed; names are trimmed before matching
+        "EXACTLY": {"policy_rollout_hosts": [" %s" % two[0]["name"], two[1]["name"] + " "],
+                    "policy_rollout_max_devices": 2},
+    })
+    assert failed["BLANKNAMES"] == ("policy_rollout_hosts has 2 blank name(s) (empty or only spaces): remove them or "
+                                    "give a device name in each. Nothing was changed.")
+    assert failed["EMPTYCRITERION"].startswith("policy_rollout_criteria.deployment_type is an empty list")
+    assert failed["BLANKQUERY"].startswith("policy_rollout_query is blank")
+    assert failed["ZEROMAX"].startswith("policy_rollout_max_devices must be 1 or more, not 0")
+    assert failed["TOOMANY"] == (
+        "The selection matches %d devices, more than policy_rollout_max_devices (3); nothing was changed. Fix: narrow "
+        "policy_rollout_criteria, policy_rollout_query or the names, or raise policy_rollout_max_devices." % len(linux))
+    assert failed["EXACTLY"] is None, run.stdout
+    for case in ("BLANKNAMES", "EMPTYCRITERION", "BLANKQUERY", "ZEROMAX"):
+        assert requests_of(sim, mark, case) == [], case
+    assert requests_of(sim, mark, "TOOMANY") and not [e for e in requests_of(sim, mark, "TOOMANY") if e["write"]]
+    moved = [e for e in requests_of(sim, mark, "EXACTLY") if e["write"]]
+    assert sorted(i for e in moved for i in e["body"]["device_id"]) == sorted(d["id"] for d in two)
+    assert [e for e in sim.requests(since=mark) if e["write"]] == moved

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from playbook_runner import api_key_connection, run_role
+from playbook_runner import api_key_connection, run_play, run_role
 
 ROLE = "carbonblack.cloud.sensor_update"
 TARGET = "9.9.9.9"
@@ -34,6 +34,36 @@ def busiest_kit(sim):
 
 def actions(sim, mark):
     return [entry for entry in sim.requests(since=mark) if entry["api"] == "devices.actions"]
+
+
+def writes(sim, mark):
+    return [entry for entry in sim.requests(since=mark) if entry["write"]]
+
+
+def run_cases(sim, tmp_path, kit, cases):
+    """Run the role once per case in one ansible-playbook run, each case in a block that rescues its failure.
+
+    Each case uses its own API key (named like the case), so the request log tells the cases apart.
+    Returns ``(run, {case: failure message, or None when the role succeeded})``.
+    """
+    tasks = []
+    for case, extra in cases.items():
+        secret = case + "SECRET000000"
+        sim.add_key(api_id=case, secret=secret, permissions="*")
+        tasks.append({"name": "case " + case, "block": [
+            {"name": "run " + case, "ansible.builtin.include_role": {"name": ROLE},
+             "vars": role_vars(sim, kit, sensor_update_connection=api_key_connection(sim, token=secret + "/" + case),
+                               **extra)},
+            {"name": "passed " + case, "ansible.builtin.set_fact": {"case_" + case: None}}],
+            "rescue": [{"name": "failed " + case,
+                        "ansible.builtin.set_fact": {"case_" + case: "{{ ansible_failed_result.msg }}"}}]})
+    run = run_play(tmp_path, {"tasks": tasks}, ["case_" + case for case in cases])
+    assert run.finished, run.stdout
+    return run, dict((case, run.results["case_" + case]) for case in cases)
+
+
+def requests_of(sim, mark, case):
+    return [entry for entry in sim.requests(since=mark) if entry["auth"] == "api_key:" + case]
 
 
 def test_waves_update_every_device_then_rerun_and_check_mode_send_nothing(sim, tmp_path):
@@ -110,3 +140,43 @@ def test_canary_only_then_a_rerun_continues(sim, tmp_path):
     rest = run_role(tmp_path, ROLE, role_vars(sim, kit), ["device_waves_report"])
     assert rest.rc == 0
     assert sorted(i for e in actions(sim, mark) for i in e["body"]["device_id"]) == todo[1:]
+
+
+def test_selection_guards_empty_criterion_blank_query_and_max_devices(sim, tmp_path):
+    kit = busiest_kit(sim)
+    todo = eligible(sim, kit)
+    mark = sim.mark()
+    run, failed = run_cases(sim, tmp_path, kit, {
+        "EMPTYCRITERION": {"sensor_update_criteria": {"os": []}},
+        "BLANKQUERY": {"sensor_update_query": "   "},
+        "ZEROMAX": {"sensor_update_max_devices": 0},
+        "TOOMANY": {"sensor_update_max_devices": len(todo) - 1},
+    })
+    assert failed["EMPTYCRITERION"].startswith("sensor_update_criteria.os is an empty list, which the API reads as no "
+                                               "restriction")
+    assert failed["BLANKQUERY"].startswith("sensor_update_query is blank (only spaces)")
+    assert failed["ZEROMAX"].startswith("sensor_update_max_devices must be 1 or more, not 0")
+    assert failed["TOOMANY"] == (
+        "The selection matches %d devices, more than sensor_update_max_devices (%d); nothing was changed. Fix: narrow "
+        "sensor_update_criteria, sensor_update_query or sensor_update_versions, or raise sensor_update_max_devices."
+        % (len(todo), len(todo) - 1))
+    for case in ("EMPTYCRITERION", "BLANKQUERY", "ZEROMAX"):
+        assert requests_of(sim, mark, case) == [], case
+    assert requests_of(sim, mark, "TOOMANY")
+    assert writes(sim, mark) == []
+
+
+def test_a_wave_never_acts_on_more_devices_than_it_lists(sim, tmp_path):
+    # An API that ignores the ID criterion answers every search with the whole org: device_waves passes
+    # max_devices = the wave's length to cbc_device, so the canary (1 device) stops before any action.
+    kit = busiest_kit(sim)
+    whole_org = [d for d in sim.devices(sim.device_ids()).values() if d]
+    sim.add_fault(path="/devices/_search$", method="POST", status=200,
+                  body={"results": whole_org, "num_found": len(whole_org)})
+    mark = sim.mark()
+    run = run_role(tmp_path, ROLE, role_vars(sim, kit), ["device_waves_report"])
+    assert run.rc != 0
+    assert "the selection matches %d devices, more than max_devices (1); nothing was changed" % len(whole_org) \
+        in run.stdout
+    assert writes(sim, mark) == []
+    assert not any(d["sensor_pending_update"] for d in sim.devices(eligible(sim, kit)).values())

@@ -16,7 +16,8 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils import client as
 from ansible_collections.carbonblack.cloud.plugins.module_utils.auth.api_key import ApiKeyAuth
 from ansible_collections.carbonblack.cloud.plugins.module_utils.auth.csp_oauth_app import CspOAuthAppAuth
 from ansible_collections.carbonblack.cloud.plugins.module_utils.client import CbcClient, retry_after_seconds, user_agent
-from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcApiError, CbcConfigError, CbcConnectionError
+from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import (
+    CbcApiError, CbcConfigError, CbcConnectionError, CbcRetryAfterTooLong, CbcWriteOutcomeUnknown)
 
 SETTINGS = {"url": "https://cbc.example.com/", "org_key": "ABCD1234"}
 TOKEN = "SECRETSECRET/APIID"
@@ -46,9 +47,10 @@ class ScriptedSession:
         return item
 
 
-def make_client(responses, settings=None, auth=None):
+def make_client(responses, settings=None, auth=None, **options):
     sleeps = []
-    client = CbcClient(dict(SETTINGS, **(settings or {})), auth or ApiKeyAuth(TOKEN), timeout=7, sleep=sleeps.append)
+    client = CbcClient(dict(SETTINGS, **(settings or {})), auth or ApiKeyAuth(TOKEN), timeout=7, sleep=sleeps.append,
+                       **options)
     script = ScriptedSession(responses)
     client.session.request = script
     return client, script, sleeps
@@ -96,8 +98,10 @@ def test_429_storm_gives_up_within_the_wait_budget_with_the_hint():
 
 def test_retry_after_longer_than_budget_is_not_slept():
     client, script, sleeps = make_client([make_response(429, {}, {"Retry-After": "3600"})])
-    with pytest.raises(CbcApiError):
+    with pytest.raises(CbcRetryAfterTooLong) as info:
         client.call("policies.summary")
+    assert "asked to wait 3600 s (Retry-After)" in str(info.value)
+    assert "retry_max_wait: 3601 or more" in str(info.value) and "raise timeout" not in str(info.value)
     assert sleeps == [] and len(script.calls) == 1
 
 
@@ -107,9 +111,10 @@ def test_502_is_retried_with_backoff_for_safe_requests_only():
     assert sleeps == [0.5, 1.0]
 
     client, script, sleeps = make_client([make_response(502), make_response(200, {})])
-    with pytest.raises(CbcApiError) as info:
+    with pytest.raises(CbcWriteOutcomeUnknown) as info:
         client.request("POST", "/appservices/v6/orgs/ABCD1234/device_actions", body={}, safe=False)
-    assert info.value.status == 502 and sleeps == [] and len(script.calls) == 1
+    assert info.value.may_resend and "HTTP 502" in str(info.value)
+    assert sleeps == [] and len(script.calls) == 1
 
 
 def test_refused_connections_fail_at_once_in_one_line():
@@ -132,10 +137,75 @@ def test_dropped_connections_are_retried_for_safe_requests_only():
     assert len(script.calls) == 3 and sleeps == [0.5, 1.0]
 
     client, script, sleeps = make_client([dropped, make_response(200, {})])
-    with pytest.raises(CbcConnectionError) as info:
+    with pytest.raises(CbcWriteOutcomeUnknown) as info:
         client.request("POST", "/appservices/v6/orgs/ABCD1234/device_actions", body={}, safe=False)
-    assert "Remote end closed connection without response" in str(info.value)
-    assert len(script.calls) == 1
+    assert "connection was dropped" in str(info.value) and "could not connect" not in str(info.value)
+    assert info.value.may_resend and len(script.calls) == 1
+
+
+def test_500_is_retried_for_reads_and_leaves_a_create_unknown():
+    client, script, sleeps = make_client([make_response(500), make_response(200, {"policies": []})])
+    assert client.call("policies.summary") == {"policies": []}
+    assert sleeps == [0.5]
+    client, script, sleeps = make_client([make_response(500), make_response(200, {"id": 1})])
+    with pytest.raises(CbcWriteOutcomeUnknown) as info:
+        client.call("policies.create", body={"name": "x"})
+    assert "HTTP 500" in str(info.value) and len(script.calls) == 1
+
+
+def test_a_write_that_timed_out_is_not_sent_again():
+    client, script, sleeps = make_client([requests.exceptions.ReadTimeout("read timed out"), make_response(200, {})])
+    with pytest.raises(CbcWriteOutcomeUnknown) as info:
+        client.call("policies.create", body={"name": "x"})
+    assert not info.value.may_resend and "within the timeout of 7 s" in str(info.value)
+    assert len(script.calls) == 1 and sleeps == []
+
+
+def test_a_connection_never_made_is_retried_for_a_write_too():
+    client, script, sleeps = make_client([requests.exceptions.ConnectTimeout("connect timed out"),
+                                          make_response(200, {"id": 1})])
+    assert client.call("policies.create", body={"name": "x"}) == {"id": 1}
+    assert len(script.calls) == 2 and sleeps == [0.5]
+
+
+def test_a_write_whose_answer_was_lost_is_never_repeated_blindly():
+    dropped = requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected('x'))")
+    for name, params in (("policies.update", {"policy_id": 5, "body": {}}), ("policies.delete", {"policy_id": 5})):
+        client, script, unused_sleeps = make_client([dropped, make_response(200, {})])
+        with pytest.raises(CbcWriteOutcomeUnknown) as info:
+            client.call(name, **params)
+        assert info.value.may_resend and len(script.calls) == 1
+    # 429 means the server did not act: retried for writes too
+    client, script, unused_sleeps = make_client([make_response(429), make_response(204)])
+    assert client.call("policies.delete", policy_id=5) is None and len(script.calls) == 2
+
+
+def test_errors_after_retries_say_how_many_attempts_over_how_long():
+    clock = iter(range(0, 1000, 5))
+    client, script, unused_sleeps = make_client([make_response(503)] * 4, retries=3, clock=lambda: next(clock))
+    with pytest.raises(CbcApiError) as info:
+        client.call("policies.summary")
+    assert "after 4 attempts over" in str(info.value) and len(script.calls) == 4
+    dropped = requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected('x'))")
+    client, script, unused_sleeps = make_client([dropped] * 6)
+    with pytest.raises(CbcConnectionError) as info:
+        client.call("policies.summary")
+    assert "after 6 attempts over" in str(info.value)
+    client, script, unused_sleeps = make_client([requests.exceptions.ReadTimeout("x")] * 6)
+    with pytest.raises(CbcConnectionError) as info:
+        client.call("policies.summary")
+    assert "within the timeout of 7 seconds per attempt" in str(info.value) and "after 6 attempts" in str(info.value)
+
+
+def test_retries_and_retry_max_wait_bound_the_retries():
+    client, script, sleeps = make_client([make_response(429)] * 10, retries=0)
+    with pytest.raises(CbcApiError):
+        client.call("policies.summary")
+    assert len(script.calls) == 1 and sleeps == []
+    client, script, sleeps = make_client([make_response(503)] * 10, retry_max_wait=2)
+    with pytest.raises(CbcApiError):
+        client.call("policies.summary")
+    assert sleeps == [0.5, 1.0] and len(script.calls) == 3
 
 
 def test_tls_errors_fail_at_once_and_point_at_ssl_cert_file():

@@ -10,14 +10,21 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils import devices as dev
-from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcApiError, CbcConfigError
+from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import (
+    CbcApiError, CbcConfigError, CbcWriteOutcomeUnknown)
 
 
 class FakeDeviceApi:
     """A client whose search/scroll/actions work on an in-memory fleet, like the API (1-based start)."""
 
-    def __init__(self, count, fail_action_batches=(), not_found_ids=(), page_cap=None):
+    def __init__(self, count, fail_action_batches=(), not_found_ids=(), page_cap=None, lost_batches=(),
+                 lost_unapplied=(), timed_out=()):
         self.page_cap = page_cap
+        self.lost_batches = set(lost_batches)        # applied, answer lost (may_resend)
+        self.lost_unapplied = set(lost_unapplied)    # not applied, answer lost (may_resend)
+        self.timed_out = set(timed_out)              # not applied, timed out (no resend)
+        self.notes = []
+        self.pauses = []
         self.fleet = [{"id": i, "name": "h%d" % i, "os": "LINUX" if i % 2 == 0 else "WINDOWS",
                        "quarantined": False, "extra": "x" * 10} for i in range(1, count + 1)]
         self.calls = []
@@ -51,8 +58,23 @@ class FakeDeviceApi:
                 raise CbcApiError("POST", "/device_actions", 500, "boom", permission=permission)
             if self.not_found_ids & set(body["device_id"]):
                 raise CbcApiError("POST", "/device_actions", 404, "device not found", permission=permission)
+            if self.action_batches in self.lost_unapplied:
+                raise CbcWriteOutcomeUnknown("POST", "/device_actions", "HTTP 503", True)
+            if self.action_batches in self.timed_out:
+                raise CbcWriteOutcomeUnknown("POST", "/device_actions", "no answer came within the timeout", False)
+            for device in self.fleet:
+                if device["id"] in body["device_id"]:
+                    device["quarantined"] = body["options"]["toggle"] == "ON"
+            if self.action_batches in self.lost_batches:
+                raise CbcWriteOutcomeUnknown("POST", "/device_actions", "the connection was dropped", True)
             return None
         raise AssertionError(name)
+
+    def settle_pause(self):
+        return 1.0
+
+    def pause(self, seconds):
+        self.pauses.append(seconds)
 
 
 def names(api):
@@ -112,8 +134,35 @@ def test_selection_body():
 ])
 def test_bad_criteria_are_refused_before_any_request(params, fragment):
     with pytest.raises(CbcConfigError) as info:
+        dev.selection_from_params(dict({"query": "name:x"}, **params))
+    assert fragment in str(info.value) and "Fix:" in str(info.value)
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({"device_ids": []}, "device_ids is empty"),
+    ({"device_ids": [5, 0]}, "device_ids has 0"),
+    ({"criteria": {}}, "criteria is empty"),
+    ({"criteria": {"os": [], "policy_id": []}}, "criteria.os, criteria.policy_id is an empty list"),
+    ({"criteria": {"os": ["LINUX"], "policy_id": []}}, "criteria.policy_id is an empty list"),
+    ({"query": ""}, "query is blank"),
+    ({"query": "  \t"}, "query is blank"),
+    ({"device_ids": [], "query": "name:x"}, "device_ids is empty"),
+    ({}, "no devices are selected"),
+    ({"exclusions": {"os": ["LINUX"]}}, "no devices are selected"),
+    ({"all_devices": True, "query": "name:x"}, "cannot be combined with query"),
+])
+def test_an_empty_selection_never_means_every_device(params, fragment):
+    with pytest.raises(CbcConfigError) as info:
         dev.selection_from_params(params)
     assert fragment in str(info.value) and "Fix:" in str(info.value)
+
+
+def test_read_only_callers_may_list_the_whole_org_only_when_nothing_is_given():
+    assert dev.selection_from_params({}, whole_org_when_unset=True).is_everything
+    with pytest.raises(CbcConfigError):
+        dev.selection_from_params({"criteria": {}}, whole_org_when_unset=True)
+    assert dev.selection_from_params({"all_devices": True, "exclusions": {"os": []}}).search_body() == {}
+    assert dev.selection_from_params({"query": " name:a "}).search_body() == {"query": "name:a"}
 
 
 def fleet():
@@ -152,23 +201,30 @@ def test_nothing_planned_when_state_matches():
     assert dev.plan_device_actions(fleet()[1:2], quarantined=True, policy={"id": 20}, background_scan=True) == []
 
 
+def quarantine_plan(api, ids=None):
+    plans = dev.plan_device_actions([d for d in api.fleet if ids is None or d["id"] in ids], quarantined=True)
+    return plans[0]
+
+
 def test_actions_are_batched_and_a_failed_batch_reports_done_and_not_done():
     api = FakeDeviceApi(10)
-    assert dev.send_device_action(api, "QUARANTINE", list(range(1, 11)), {"toggle": "ON"}, batch_size=4) == (3, [])
+    assert dev.send_device_action(api, quarantine_plan(api), batch_size=4) == (3, [])
     bodies = [body for name, body in api.calls if name == "devices.actions"]
     assert [body["device_id"] for body in bodies] == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
     assert bodies[0]["options"] == {"toggle": "ON"} and bodies[0]["action_type"] == "QUARANTINE"
 
     api = FakeDeviceApi(10, fail_action_batches={2})
     with pytest.raises(dev.BatchFailure) as info:
-        dev.send_device_action(api, "QUARANTINE", list(range(1, 11)), {"toggle": "ON"}, batch_size=4)
+        dev.send_device_action(api, quarantine_plan(api), batch_size=4)
     assert info.value.done_ids == [1, 2, 3, 4] and info.value.failed_ids == [5, 6, 7, 8, 9, 10]
     assert "QUARANTINE stopped after 4 of 10 devices" in str(info.value)
 
 
 def test_a_device_that_vanished_is_dropped_after_one_recheck():
-    api = FakeDeviceApi(10, not_found_ids={6})
-    batches, vanished = dev.send_device_action(api, "QUARANTINE", list(range(1, 11)), {"toggle": "ON"}, batch_size=4)
+    api = FakeDeviceApi(10)
+    plan = quarantine_plan(api)
+    api.not_found_ids = {6}
+    batches, vanished = dev.send_device_action(api, plan, batch_size=4)
     assert vanished == [6] and batches == 4
     bodies = [body["device_id"] for name, body in api.calls if name == "devices.actions"]
     assert bodies == [[1, 2, 3, 4], [5, 6, 7, 8], [5, 7, 8], [9, 10]]
@@ -177,3 +233,38 @@ def test_a_device_that_vanished_is_dropped_after_one_recheck():
 def test_action_permissions_follow_the_sdk():
     assert dev.ACTION_PERMISSIONS["UPDATE_POLICY"] == "device.policy UPDATE"
     assert dev.ACTION_PERMISSIONS["DELETE_SENSOR"] == "device.deregistered DELETE"
+
+
+def test_a_batch_whose_answer_was_lost_after_it_was_applied_is_confirmed_by_a_search_not_resent():
+    api = FakeDeviceApi(10, lost_batches={2})
+    batches, vanished = dev.send_device_action(api, quarantine_plan(api), batch_size=4)
+    bodies = [body["device_id"] for name, body in api.calls if name == "devices.actions"]
+    assert bodies == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]] and vanished == [] and batches == 3
+    assert [name for name, unused in api.calls].count("devices.search") == 1
+    assert "showed it was applied" in api.notes[0] and api.pauses == []
+
+
+def test_a_batch_lost_before_it_was_applied_is_sent_once_more():
+    api = FakeDeviceApi(10, lost_unapplied={2})
+    dev.send_device_action(api, quarantine_plan(api), batch_size=4)
+    bodies = [body["device_id"] for name, body in api.calls if name == "devices.actions"]
+    assert bodies == [[1, 2, 3, 4], [5, 6, 7, 8], [5, 6, 7, 8], [9, 10]]
+    assert all(device["quarantined"] for device in api.fleet)
+
+
+def test_a_batch_lost_twice_reports_exact_done_not_done_and_unconfirmed():
+    api = FakeDeviceApi(10, lost_unapplied={2, 3})
+    with pytest.raises(dev.BatchFailure) as info:
+        dev.send_device_action(api, quarantine_plan(api), batch_size=4)
+    assert info.value.done_ids == [1, 2, 3, 4]
+    assert info.value.unconfirmed_ids == [5, 6, 7, 8] and info.value.failed_ids == [9, 10]
+    assert "may have been applied" in str(info.value)
+
+
+def test_a_timed_out_batch_is_read_back_after_a_pause_and_never_resent():
+    api = FakeDeviceApi(10, timed_out={1})
+    with pytest.raises(dev.BatchFailure) as info:
+        dev.send_device_action(api, quarantine_plan(api), batch_size=4)
+    assert [name for name, unused in api.calls].count("devices.actions") == 1 and api.pauses == [1.0]
+    assert info.value.done_ids == [] and info.value.unconfirmed_ids == [1, 2, 3, 4]
+    assert info.value.failed_ids == [5, 6, 7, 8, 9, 10]

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a module's real ``main()`` in this process against the simulator (no ansible-playbook start-up),
+and read the simulator's state back for assertions."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib
+import io
+import json
+import os
+import sys
+import time
+
+import requests
+from ansible.module_utils.testing import patch_module_args
+
+from playbook_runner import FULL_TOKEN, ORG, SCRUBBED_ENV, api_key_connection
+
+MODULES = "ansible_collections.carbonblack.cloud.plugins.modules."
+
+
+class ModuleRun:
+    def __init__(self, result, seconds):
+        self.result = result
+        self.seconds = seconds
+
+    @property
+    def failed(self):
+        return bool(self.result.get("failed"))
+
+    def __getitem__(self, key):
+        return self.result[key]
+
+    def get(self, key, default=None):
+        return self.result.get(key, default)
+
+
+def run_module(name, args, check_mode=False, diff=False):
+    """Run ``carbonblack.cloud.<name>`` with ``args``; return its result dict and wall time."""
+    module = importlib.import_module(MODULES + name)
+    args = dict(args)
+    if check_mode:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
+    saved = sys.stdout
+    sys.stdout = buffer = io.StringIO()
+    started = time.monotonic()
+    try:
+        with patch_module_args(args):
+            try:
+                module.main()
+            except SystemExit:
+                pass
+    finally:
+        sys.stdout = saved
+    seconds = time.monotonic() - started
+    return ModuleRun(json.loads(buffer.getvalue()), seconds)
+
+
+def isolate_environment(monkeypatch, tmp_path):
+    """No CBC_* variables, proxies, profiles or token cache of the caller's."""
+    for key in SCRUBBED_ENV:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", os.path.join(str(tmp_path), "cache"))
+    monkeypatch.chdir(tmp_path)
+
+
+class SimulatorState:
+    """What the simulator holds, read through its API (policies) and control API (devices, forwarders)."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.session = requests.Session()
+        self.session.verify = sim.ca_file
+        self.session.trust_env = False
+        self.session.headers["X-Auth-Token"] = FULL_TOKEN
+
+    def policies(self):
+        url = "%s/policyservice/v1/orgs/%s/policies/summary" % (self.sim.url, ORG)
+        return self.session.get(url, timeout=30).json()["policies"]
+
+    def policy(self, policy_id):
+        url = "%s/policyservice/v1/orgs/%s/policies/%s" % (self.sim.url, ORG, policy_id)
+        return self.session.get(url, timeout=30).json()
+
+    def forwarders(self):
+        return self.sim.forwarders()
+
+    def devices(self):
+        return self.sim.devices(self.sim.device_ids()).values()
+
+
+__all__ = ["ModuleRun", "SimulatorState", "api_key_connection", "isolate_environment", "run_module"]

@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) carbonblack.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fault suite: every kind of fault at every request position of each module's main path.
+
+Each case resets the simulator, injects one fault at request N of the task, runs the module in-process, then
+runs it again without faults. From the simulator's state and request log it asserts: the task converged in the
+faulted run itself (same final state and ``changed`` as a fault-free run), no write was applied twice (no
+duplicate object, no device acted on twice), the re-run sends no write, and the faulted run took bounded time.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+import pytest
+
+from ansible_collections.carbonblack.cloud.plugins.module_utils import client as client_module
+
+from inprocess import SimulatorState, api_key_connection, isolate_environment, run_module
+
+# Every CBC API path the modules use (not the simulator's control API).
+API_PATHS = r"^/(appservices|policyservice|data_forwarder|api/alerts)/"
+# Slow answers: the module's timeout (1 s, the smallest the option takes) is scaled down to SHORT_TIMEOUT in
+# this process, and the server answers after SLOW_MS; the pause before a read-back is SETTLE seconds.
+SHORT_TIMEOUT = 0.3
+SLOW_MS = 600
+SETTLE = 0.7
+FAULTS = {
+    "429_retry_after": {"status": 429, "retry_after": 1},
+    "429": {"status": 429},
+    "500": {"status": 500},
+    "502": {"status": 502},
+    "503": {"status": 503},
+    "504": {"status": 504},
+    "drop": {"drop": True},
+    "lost_answer": {"drop": True, "apply": True},
+    "503_after_apply": {"status": 503, "apply": True},
+    "slower_than_timeout": {"latency_ms": SLOW_MS},
+    "answer_slower_than_timeout": {"latency_ms": SLOW_MS, "apply": True},
+}
+SLOW_FAULTS = ("slower_than_timeout", "answer_slower_than_timeout")
+MAX_SECONDS = 15
+
+
+def no_setup(sim):
+    return None
+
+
+def add_forwarder(sim):
+    sim.add_forwarder(name="fw-existing", type="alert", enabled=True, destination="aws_s3", s3_bucket_name="acme",
+                      s3_prefix="", version_constraint="1.0.0")
+
+
+SCENARIOS = {
+    "device_quarantine": ("cbc_device", {"criteria": {"os": ["LINUX"]}, "quarantined": True, "batch_size": 8},
+                          no_setup),
+    "policies": ("cbc_policy", {"policies": [
+        {"name": "Fault Test", "priority_level": "HIGH", "description": "created under faults"},
+        {"name": "Advanced", "priority_level": "LOW"},
+        {"name": "Monitored", "state": "absent", "force": True},
+    ]}, no_setup),
+    "forwarder_create": ("cbc_forwarder", {"name": "fw-new", "type": "alert", "s3_bucket_name": "acme-data",
+                                           "s3_prefix": "alerts"}, no_setup),
+    "forwarder_update": ("cbc_forwarder", {"name": "fw-existing", "enabled": False}, add_forwarder),
+    "forwarder_delete": ("cbc_forwarder", {"name": "fw-existing", "state": "absent"}, add_forwarder),
+    "device_info": ("cbc_device_info", {"criteria": {"os": ["LINUX"]}}, no_setup),
+    "policy_info": ("cbc_policy_info", {"name": ["Standard"]}, no_setup),
+    "forwarder_info": ("cbc_forwarder_info", {}, add_forwarder),
+    "api_key_check": ("cbc_api_key_check", {"apis": ["devices"], "required": ["policies"]}, no_setup),
+}
+
+
+def snapshot(state):
+    """The state a task can change: devices, policies (with their settings), forwarders."""
+    devices = sorted((d["id"], d["quarantined"], d["policy_id"], d["status"]) for d in state.devices())
+    policies = sorted((p["name"], p["priority_level"], p.get("description")) for p in state.policies())
+    forwarders = sorted((f["name"], f.get("enabled"), f.get("type"), f.get("s3_bucket_name")) for f in state.forwarders())
+    return {"devices": devices, "policies": policies, "forwarders": forwarders}
+
+
+def applied_writes(entries):
+    return [entry for entry in entries
+            if entry["write"] and (entry.get("applied_status") or entry["status"] or 500) < 400]
+
+
+@pytest.fixture(autouse=True)
+def quick_waits(monkeypatch, tmp_path):
+    # Backoff waits are the client's, not the point here; Retry-After waits stay real.
+    monkeypatch.setattr(client_module, "backoff", lambda attempt: 0.01)
+    original_init = client_module.CbcClient.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        if self.timeout == 1:
+            self.timeout = SHORT_TIMEOUT
+
+    monkeypatch.setattr(client_module.CbcClient, "__init__", init)
+    monkeypatch.setattr(client_module.CbcClient, "settle_pause", lambda self: SETTLE)
+    isolate_environment(monkeypatch, tmp_path)
+
+
+def fault_run_entries(sim, mark):
+    """The log of the faulted run, once the faulted request's own line is in (a slow one logs late)."""
+    deadline = time.monotonic() + SLOW_MS / 1000.0 + 3
+    while True:
+        entries = sim.requests(since=mark)
+        if any(entry["fault"] == "suite" for entry in entries):
+            return entries
+        assert time.monotonic() < deadline, "the fault never fired"
+        time.sleep(0.05)
+
+
+_BASELINES = {}
+
+
+def baseline(sim, scenario):
+    """The fault-free run of a scenario: its requests, result and final state (cached)."""
+    if scenario not in _BASELINES:
+        name, args, setup = SCENARIOS[scenario]
+        sim.reset()
+        setup(sim)
+        mark = sim.mark()
+        run = run_module(name, dict(args, **api_key_connection(sim)))
+        assert not run.failed, run.result
+        entries = sim.requests(since=mark)
+        _BASELINES[scenario] = {"entries": entries, "changed": run["changed"], "final": snapshot(SimulatorState(sim))}
+    return _BASELINES[scenario]
+
+
+# Requests of each scenario's fault-free run; test_positions_cover_every_request checks them.
+POSITIONS = {"device_quarantine": 4, "policies": 5, "forwarder_create": 2, "forwarder_update": 2,
+             "forwarder_delete": 2, "device_info": 1, "policy_info": 2, "forwarder_info": 1, "api_key_check": 2}
+
+
+def cases():
+    for scenario in sorted(POSITIONS):
+        for position in range(POSITIONS[scenario]):
+            for fault in FAULTS:
+                yield pytest.param(scenario, position, fault, id="%s-%d-%s" % (scenario, position, fault))
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_positions_cover_every_request(sim, scenario):
+    assert len(baseline(sim, scenario)["entries"]) == POSITIONS[scenario]
+
+
+@pytest.mark.parametrize("scenario, position, fault", list(cases()))
+def test_one_fault_at_one_position_converges_without_duplicates(sim, scenario, position, fault):
+    name, args, setup = SCENARIOS[scenario]
+    expected = baseline(sim, scenario)
+    is_write = expected["entries"][position]["write"]
+    if fault in SLOW_FAULTS + ("429_retry_after",) and not is_write and position > 0:
+        pytest.skip("faults that cost real seconds are injected into reads at position 0 only")
+    sim.reset()
+    setup(sim)
+    sim.add_fault(path=API_PATHS, after=position, count=1, name="suite", **FAULTS[fault])
+    connection = api_key_connection(sim, timeout=1 if fault in SLOW_FAULTS else 60)
+    mark = sim.mark()
+    run = run_module(name, dict(args, **connection))
+    entries = fault_run_entries(sim, mark)
+
+    # converged in the faulted run itself
+    assert not run.failed, run.result["msg"]
+    assert run["changed"] == expected["changed"]
+    assert snapshot(SimulatorState(sim)) == expected["final"]
+    assert run.seconds < MAX_SECONDS
+    # never applied twice: the same objects were created, and no device was acted on twice
+    writes = applied_writes(entries)
+    assert sorted(e["api"] for e in writes) == sorted(e["api"] for e in applied_writes(expected["entries"]))
+    acted = [device_id for e in writes if e["api"] == "devices.actions" for device_id in e["body"]["device_id"]]
+    assert len(acted) == len(set(acted))
+    if fault in ("lost_answer", "503_after_apply", "answer_slower_than_timeout") and is_write and \
+            expected["entries"][position]["method"] == "POST":
+        assert any("showed it was applied" in text for text in run.get("reconciled", []))
+
+    # the re-run finds nothing to do
+    mark = sim.mark()
+    rerun = run_module(name, dict(args, **api_key_connection(sim)))
+    assert not rerun.failed and rerun["changed"] is False
+    assert applied_writes(sim.requests(since=mark)) == []
