@@ -105,11 +105,11 @@ options:
     default: 60
   retries:
     description:
-      - How many times one request is sent again after HTTP 429 (every method), after 500/502/503/504 or a dropped
-        connection (requests that are safe to repeat: reads, searches, C(PUT), C(DELETE)), or after a connection
-        that could not be made. 0 to 20.
-      - A create or a device action whose answer was lost is never simply repeated: the module reads the server's
-        state first and sends it again only when it was not applied (see the collection's C(docs/reliability.md)).
+      - How many times one request is sent again after HTTP 429 (any request), after a connection that could not be
+        made, or, for reads and searches only, after HTTP 500/502/503/504, a dropped connection or a read timeout.
+        0 to 20.
+      - A write whose answer was lost is never simply repeated. The module reads the server's state first and sends
+        the write once more only when it was not applied (see the collection's C(docs/reliability.md)).
     type: int
     default: 5
   retry_max_wait:

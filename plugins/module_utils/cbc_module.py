@@ -137,7 +137,7 @@ class CbcModule(AnsibleModule):
         elif isinstance(error, (CbcWriteOutcomeUnknown, CbcWriteUnconfirmed)):
             # The write may have been applied: say so, and never call it a connection failure.
             details["write_unconfirmed"] = True
-            details.setdefault("changed", True)
+            details["changed"] = True
         elif isinstance(error, CbcConnectionError):
             details["unreachable"] = True
         if self._client is not None:

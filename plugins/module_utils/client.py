@@ -123,9 +123,8 @@ class CbcClient:
         self.auth = auth
         self.timeout = timeout
         self._warn = warn
-        # Looked up at call time, so tests can replace time.sleep.
-        self._sleep = sleep or (lambda seconds: time.sleep(seconds))
-        self._clock = clock or (lambda: time.monotonic())
+        self._sleep_function = sleep
+        self._clock_function = clock
         self.max_attempts = retries + 1
         self.retry_max_wait = float(retry_max_wait)
         self.requests_sent = 0
@@ -162,6 +161,13 @@ class CbcClient:
         if settings.get("proxy"):
             return {"http": settings["proxy"], "https": settings["proxy"]}
         return None
+
+    def _sleep(self, seconds):
+        # time.sleep is looked up at call time, so tests can replace it.
+        (self._sleep_function or time.sleep)(seconds)
+
+    def _clock(self):
+        return (self._clock_function or time.monotonic)()
 
     def warn(self, message):
         if self._warn:

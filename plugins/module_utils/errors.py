@@ -94,8 +94,8 @@ class CbcWriteOutcomeUnknown(CbcError):
         self.attempts = attempts
         self.elapsed = elapsed
         super(CbcWriteOutcomeUnknown, self).__init__(
-            "%s %s: %s%s, so it is not known whether the server applied it" % (method, path, cause,
-                                                                             attempts_text(attempts, elapsed)))
+            "%s %s: %s%s, so it is not known whether the server applied it"
+            % (method, path, cause, attempts_text(attempts, elapsed)))
 
 
 class CbcWriteUnconfirmed(CbcError):

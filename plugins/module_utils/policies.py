@@ -739,14 +739,14 @@ def apply_one(client, entry, check_mode):
 def apply_policies(client, items, check_mode=False):
     """Plan every item (reads only), then write; return the per-policy results in input order.
 
-    On an API error part-way, the error carries ``results`` (what was already done).
+    On an error part-way, the error carries ``results`` (what was already done).
     """
     entries = plan_all(client, items)
     results = []
     for entry in entries:
         try:
             results.append(apply_one(client, entry, check_mode))
-        except (CbcApiError, PolicyError) as error:
+        except CbcError as error:
             error.results = results
             raise
     return results

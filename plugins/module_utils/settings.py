@@ -112,4 +112,9 @@ def validate_settings(settings):
     proxy = settings.get("proxy")
     if proxy and not re.match(r"^(https?|socks5h?)://", proxy):
         raise CbcConfigError("proxy must be a URL such as http://proxy.example.com:3128. Fix: add the scheme")
+    integration = settings.get("integration")
+    if integration is not None and (not integration.strip() or len(integration) > 128
+                                    or re.search(r"[\x00-\x1f\x7f]", integration)):
+        raise CbcConfigError("integration must be a short name and version for the User-Agent, e.g. soc-automation/2.1 "
+                             "(1 to 128 characters, no control characters). Fix: shorten or clean it")
     return settings

@@ -103,7 +103,7 @@ notes:
   - When a batch fails part-way, the task fails and reports which devices were done, which were not and which may have
     been (RV(done_device_ids), RV(not_done_device_ids), RV(unconfirmed_device_ids)), for HTTP and connection errors
     alike, so a re-run finishes the job.
-  - When the answer to a batch is lost (dropped connection, timeout, HTTP 5xx), the module searches the batch's devices:
+  - When the answer to a batch is lost (dropped connection, timeout, HTTP 5xx), the module searches the batch's devices;
     those already in the wanted state count as done, the others get the action once more (not after a timeout, when
     the server may still be applying it).
   - A device deleted between the search and its action (HTTP 404 for the batch) is dropped after one

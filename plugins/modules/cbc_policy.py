@@ -244,9 +244,9 @@ requests_sent:
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
 from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
-from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcApiError
+from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.policies import (
-    SPEC_KEYS, PolicyError, apply_policies, normalize_spec, normalize_specs)
+    SPEC_KEYS, apply_policies, normalize_spec, normalize_specs)
 
 
 def policy_diff(result):
@@ -266,7 +266,7 @@ def run_policy(module):
     client = module.client
     try:
         results = apply_policies(client, items, check_mode=module.check_mode)
-    except (CbcApiError, PolicyError) as error:
+    except CbcError as error:
         done = getattr(error, "results", [])
         module.fail_from(error, changed=any(entry["changed"] for entry in done), results=done)
     for entry in results:

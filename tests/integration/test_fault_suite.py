@@ -181,3 +181,65 @@ def test_one_fault_at_one_position_converges_without_duplicates(sim, scenario, p
     rerun = run_module(name, dict(args, **api_key_connection(sim)))
     assert not rerun.failed and rerun["changed"] is False
     assert applied_writes(sim.requests(since=mark)) == []
+
+
+def test_a_lost_create_that_cannot_be_read_back_says_it_may_have_been_applied(sim):
+    sim.add_fault(path="/configs$", method="POST", drop=True, apply=True, count=1)
+    sim.add_fault(path="/configs$", method="GET", status=500, after=1)
+    args = dict(SCENARIOS["forwarder_create"][1], **api_key_connection(sim))
+    run = run_module("cbc_forwarder", args)
+    assert run.failed and run["write_unconfirmed"] is True and run["changed"] is True
+    assert "may have been applied" in run["msg"] and "re-run the task; that is safe" in run["msg"]
+    assert "could not connect" not in run["msg"] and "unreachable" not in run.result
+    sim.clear_faults()
+    rerun = run_module("cbc_forwarder", args)
+    assert rerun["changed"] is False
+    assert [f["name"] for f in sim.forwarders()] == ["fw-new"]
+
+
+def test_a_create_that_timed_out_is_never_sent_again_and_a_rerun_finds_it(sim):
+    # The server applies the create 2 s after the module gave up (timeout 0.3 s, read back after 0.7 s).
+    sim.add_fault(path="/policies$", method="POST", latency_ms=2000, count=1)
+    args = dict({"name": "Late Policy", "priority_level": "HIGH"}, **api_key_connection(sim, timeout=1))
+    mark = sim.mark()
+    run = run_module("cbc_policy", args)
+    assert run.failed and run["write_unconfirmed"] is True
+    assert "no answer came within the timeout" in run["msg"] and "may have been applied" in run["msg"]
+    time.sleep(2.5)
+    creates = [e for e in sim.requests(since=mark) if e["api"] == "policies.create"]
+    assert len(creates) == 1
+    rerun = run_module("cbc_policy", args)
+    assert not rerun.failed and rerun["changed"] is False
+    assert [p["name"] for p in SimulatorState(sim).policies()].count("Late Policy") == 1
+
+
+def test_device_batches_report_exact_ids_when_a_lost_answer_cannot_be_confirmed(sim):
+    linux = sorted(d["id"] for d in SimulatorState(sim).devices()
+                   if d["os"] == "LINUX" and d["status"] not in ("DEREGISTERED", "UNINSTALLED") and not d["quarantined"])
+    # batch 1 answered, batch 2 applied but its answer lost, and the search that would confirm it fails
+    sim.add_fault(path="/device_actions$", drop=True, apply=True, after=1, count=1)
+    sim.add_fault(path="/devices/_search$", status=500, after=1)
+    run = run_module("cbc_device", dict(SCENARIOS["device_quarantine"][1], **api_key_connection(sim)))
+    assert run.failed and run["changed"] is True
+    assert run["done_device_ids"] == linux[:8]
+    assert run["unconfirmed_device_ids"] == linux[8:16] and run["not_done_device_ids"] == linux[16:]
+    state = dict((d["id"], d["quarantined"]) for d in SimulatorState(sim).devices())
+    assert all(state[i] for i in linux[:16]) and not any(state[i] for i in linux[16:])
+    sim.clear_faults()
+    rerun = run_module("cbc_device", dict(SCENARIOS["device_quarantine"][1], **api_key_connection(sim)))
+    assert rerun["actions"][0]["count"] == len(linux) - 16
+
+
+def test_a_policy_list_stopped_by_an_unconfirmed_create_says_what_was_done(sim):
+    sim.add_fault(path="/policies$", method="POST", drop=True, apply=True, after=1, count=1)
+    sim.add_fault(path="/policies/summary$", status=500, after=1)
+    args = dict({"policies": [{"name": "First"}, {"name": "Second"}]}, **api_key_connection(sim))
+    run = run_module("cbc_policy", args)
+    assert run.failed and run["write_unconfirmed"] is True and run["changed"] is True
+    assert [(entry["name"], entry["action"]) for entry in run["results"]] == [("First", "created")]
+    assert "the creation of policy 'Second' may have been applied" in run["msg"]
+    sim.clear_faults()
+    rerun = run_module("cbc_policy", args)
+    assert rerun["changed"] is False
+    names = [p["name"] for p in SimulatorState(sim).policies()]
+    assert names.count("First") == 1 and names.count("Second") == 1

@@ -8,11 +8,14 @@ URL path), ``method``, ``status``, ``retry_after`` (seconds, sets the Retry-Afte
 ``latency_ms``, ``drop`` (bare or ``drop=true``), ``apply`` (bare or ``apply=true``: handle the
 request normally first, then drop/replace/delay the answer), ``count`` (times to fire; default every time),
 ``after`` (let the first N matching requests pass untouched, then start firing; default 0),
-``error_code`` and ``message`` (body of a status fault), ``name`` (label in the request log).
+``error_code`` and ``message`` (body of a status fault), ``name`` (label in the request log),
+``probability`` (0 < p <= 1: a matching request is faulted with this chance, default 1) and ``seed``
+(an integer that makes the random draws of a rule repeatable).
 The control API takes the same keys as a JSON object, plus ``body`` (any JSON body).
 """
 
 import itertools
+import random
 import re
 import threading
 
@@ -20,8 +23,9 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 _INT_KEYS = ("status", "retry_after", "latency_ms", "count", "after")
 _BOOL_KEYS = ("drop", "apply")
+_INT_KEYS = _INT_KEYS + ("seed",)
 _KNOWN_KEYS = ("path", "method", "status", "retry_after", "latency_ms", "drop", "apply", "count", "after", "error_code", "message",
-               "name", "body")
+               "name", "body", "probability", "seed")
 _IDS = itertools.count(1)
 
 
@@ -37,7 +41,8 @@ class FaultRule:
     """
 
     def __init__(self, path=".*", method=None, status=None, retry_after=None, latency_ms=None, drop=False,
-                 count=None, error_code=None, message=None, name=None, body=None, after=0, apply=False):
+                 count=None, error_code=None, message=None, name=None, body=None, after=0, apply=False,
+                 probability=1.0, seed=None):
         try:
             self.path = re.compile(path)
         except re.error as exc:
@@ -48,6 +53,10 @@ class FaultRule:
         self.latency_ms = latency_ms
         self.drop = bool(drop)
         self.apply = bool(apply)
+        self.probability = float(probability)
+        if not 0.0 < self.probability <= 1.0:
+            raise ValueError("probability must be above 0 and at most 1")
+        self.random = random.Random(seed)
         self.count = count
         self.after = after
         self.body = body
@@ -88,7 +97,8 @@ class FaultRule:
         """Return the rule as a JSON-serializable dict."""
         return {"id": self.id, "name": self.name, "path": self.path.pattern, "method": self.method, "status": self.status,
                 "retry_after": self.retry_after, "latency_ms": self.latency_ms, "drop": self.drop,
-                "apply": self.apply, "remaining": self.count, "after": self.after, "body": self.body}
+                "apply": self.apply, "remaining": self.count, "after": self.after, "body": self.body,
+                "probability": self.probability}
 
 
 def _coerce(key, value):
@@ -99,6 +109,11 @@ def _coerce(key, value):
             return int(value)
         except (TypeError, ValueError):
             raise ValueError("{0} must be an integer, not {1!r}".format(key, value)) from None
+    if key == "probability":
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError("probability must be a number, not {0!r}".format(value)) from None
     if key in _BOOL_KEYS:
         if isinstance(value, bool):
             return value
@@ -175,6 +190,8 @@ class FaultInjector:
                 if rule.matches(method, path):
                     if rule.after > 0:
                         rule.after -= 1
+                        continue
+                    if rule.probability < 1.0 and rule.random.random() >= rule.probability:
                         continue
                     if rule.count is not None:
                         rule.count -= 1

@@ -221,3 +221,16 @@ def test_latency_apply_applies_before_the_slow_answer(sim):
     with pytest.raises(requests.exceptions.HTTPError) as info:
         sim.add_fault(path="x", apply=True)
     assert info.value.response.status_code == 400
+
+
+def test_probability_faults_a_repeatable_share_of_requests():
+    from cbcsim.faults import FaultInjector, parse_fault_spec
+
+    def fired(seed):
+        injector = FaultInjector([parse_fault_spec("status=503,probability=0.25,seed=%d" % seed)])
+        return [injector.match("GET", "/x") is not None for unused in range(400)]
+
+    assert fired(7) == fired(7)
+    assert 60 < sum(fired(7)) < 140
+    with pytest.raises(ValueError):
+        parse_fault_spec("status=503,probability=0")
