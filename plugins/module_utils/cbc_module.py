@@ -13,7 +13,8 @@ from urllib.parse import urlparse
 from ansible.module_utils.basic import AnsibleModule
 
 from .auth import select_auth
-from .errors import CbcApiError, CbcConfigError, CbcConnectionError, CbcError, CbcWriteOutcomeUnknown, CbcWriteUnconfirmed
+from .errors import (MAX_RETRY_MAX_WAIT, CbcApiError, CbcConfigError, CbcConnectionError, CbcError, CbcWriteOutcomeUnknown,
+                     CbcWriteUnconfirmed)
 from .settings import resolve_settings, validate_settings
 
 DEFAULT_TIMEOUT = 60
@@ -23,7 +24,7 @@ DEFAULT_RETRY_MAX_WAIT = 60
 CONNECTION_RANGES = {
     "timeout": (1, 3600, "seconds per HTTP attempt"),
     "retries": (0, 20, "retries per request"),
-    "retry_max_wait": (0, 3600, "seconds of waiting between retries per request"),
+    "retry_max_wait": (0, MAX_RETRY_MAX_WAIT, "seconds of waiting between retries per request"),
     "default_timeout": (1, None, "milliseconds"),
 }
 

@@ -12,6 +12,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
+
+# The largest retry_max_wait the modules accept (seconds).
+MAX_RETRY_MAX_WAIT = 3600
+
 
 # Reason and suggested fix per HTTP status, after the troubleshooting table of
 # the CBC API access guide (reference 001).
@@ -152,10 +157,15 @@ class CbcRetryAfterTooLong(CbcApiError):
         super(CbcRetryAfterTooLong, self).__init__(method, path, 429, None, attempts=attempts, elapsed=elapsed)
 
     def _render(self):
+        needed = int(math.ceil(self.max_wait - self.budget_left + self.retry_after))
+        if needed <= MAX_RETRY_MAX_WAIT:
+            fix = "set retry_max_wait: %d or more, or run fewer tasks in parallel (forks, serial)" % needed
+        else:
+            fix = ("run the task later or fewer tasks in parallel (forks, serial); retry_max_wait allows at most %d s"
+                   % MAX_RETRY_MAX_WAIT)
         return ("%s %s returned HTTP 429 and asked to wait %d s (Retry-After), more than the %d s of retry_max_wait "
-                "left%s. Fix: set retry_max_wait: %d or more, or run fewer tasks in parallel (forks, serial)"
-                % (self.method, self.path, round(self.retry_after), max(0, int(self.budget_left)),
-                   attempts_text(self.attempts, self.elapsed), int(self.max_wait - self.budget_left + self.retry_after) + 1))
+                "left%s. Fix: %s" % (self.method, self.path, round(self.retry_after), max(0, int(self.budget_left)),
+                                     attempts_text(self.attempts, self.elapsed), fix))
 
 
 def _one_line(message, limit=300):

@@ -97,11 +97,16 @@ def test_429_storm_gives_up_within_the_wait_budget_with_the_hint():
 
 
 def test_retry_after_longer_than_budget_is_not_slept():
-    client, script, sleeps = make_client([make_response(429, {}, {"Retry-After": "3600"})])
+    client, script, sleeps = make_client([make_response(429, {}, {"Retry-After": "4000"})])
     with pytest.raises(CbcRetryAfterTooLong) as info:
         client.call("policies.summary")
-    assert "asked to wait 3600 s (Retry-After)" in str(info.value)
-    assert "retry_max_wait: 3601 or more" in str(info.value) and "raise timeout" not in str(info.value)
+    assert "asked to wait 4000 s (Retry-After)" in str(info.value)
+    assert "run the task later" in str(info.value) and "raise timeout" not in str(info.value)
+    client, script, sleeps = make_client([make_response(429, {}, {"Retry-After": "120"})])
+    with pytest.raises(CbcRetryAfterTooLong) as info:
+        client.call("policies.summary")
+    assert "asked to wait 120 s (Retry-After), more than the 60 s of retry_max_wait left" in str(info.value)
+    assert "Fix: set retry_max_wait: 120 or more" in str(info.value) and sleeps == []
     assert sleeps == [] and len(script.calls) == 1
 
 
