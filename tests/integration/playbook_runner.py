@@ -126,3 +126,31 @@ def run_play(work_dir, play_body, export, connection=None, env=None, args=(), pl
         with open(results_file) as handle:
             results = json.load(handle)
     return PlaybookRun(process, results)
+
+
+def run_role_cases(sim, work_dir, role, cases, vars_for):
+    """Run ``role`` once per case in one ansible-playbook run, each case in a block that rescues its failure.
+
+    ``cases`` maps a case name (letters and digits) to its extra role variables; ``vars_for(connection, extra)``
+    returns the role variables of a case. Each case uses its own API key, named like the case, so
+    ``requests_of(sim, mark, case)`` tells the cases apart in the request log.
+    Returns ``(run, {case: failure message, or None when the role succeeded})``.
+    """
+    tasks = []
+    for case, extra in cases.items():
+        secret = case + "SECRET000000"
+        sim.add_key(api_id=case, secret=secret, permissions="*")
+        tasks.append({"name": "case " + case, "block": [
+            {"name": "run " + case, "ansible.builtin.include_role": {"name": role},
+             "vars": vars_for(api_key_connection(sim, token=secret + "/" + case), extra)},
+            {"name": "passed " + case, "ansible.builtin.set_fact": {"case_" + case: None}}],
+            "rescue": [{"name": "failed " + case,
+                        "ansible.builtin.set_fact": {"case_" + case: "{{ ansible_failed_result.msg }}"}}]})
+    run = run_play(work_dir, {"tasks": tasks}, ["case_" + case for case in cases])
+    assert run.finished, run.stdout
+    return run, dict((case, run.results["case_" + case]) for case in cases)
+
+
+def requests_of(sim, mark, case):
+    """The request-log entries since ``mark`` sent with the API key of ``run_role_cases``' case."""
+    return [entry for entry in sim.requests(since=mark) if entry["auth"] == "api_key:" + case]

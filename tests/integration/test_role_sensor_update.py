@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from playbook_runner import api_key_connection, run_play, run_role
+from playbook_runner import api_key_connection, requests_of, run_role, run_role_cases
 
 ROLE = "carbonblack.cloud.sensor_update"
 TARGET = "9.9.9.9"
@@ -41,29 +41,7 @@ def writes(sim, mark):
 
 
 def run_cases(sim, tmp_path, kit, cases):
-    """Run the role once per case in one ansible-playbook run, each case in a block that rescues its failure.
-
-    Each case uses its own API key (named like the case), so the request log tells the cases apart.
-    Returns ``(run, {case: failure message, or None when the role succeeded})``.
-    """
-    tasks = []
-    for case, extra in cases.items():
-        secret = case + "SECRET000000"
-        sim.add_key(api_id=case, secret=secret, permissions="*")
-        tasks.append({"name": "case " + case, "block": [
-            {"name": "run " + case, "ansible.builtin.include_role": {"name": ROLE},
-             "vars": role_vars(sim, kit, sensor_update_connection=api_key_connection(sim, token=secret + "/" + case),
-                               **extra)},
-            {"name": "passed " + case, "ansible.builtin.set_fact": {"case_" + case: None}}],
-            "rescue": [{"name": "failed " + case,
-                        "ansible.builtin.set_fact": {"case_" + case: "{{ ansible_failed_result.msg }}"}}]})
-    run = run_play(tmp_path, {"tasks": tasks}, ["case_" + case for case in cases])
-    assert run.finished, run.stdout
-    return run, dict((case, run.results["case_" + case]) for case in cases)
-
-
-def requests_of(sim, mark, case):
-    return [entry for entry in sim.requests(since=mark) if entry["auth"] == "api_key:" + case]
+    return run_role_cases(sim, tmp_path, ROLE, cases, lambda connection, extra: role_vars(sim, kit, sensor_update_connection=connection, **extra))
 
 
 def test_waves_update_every_device_then_rerun_and_check_mode_send_nothing(sim, tmp_path):
