@@ -112,6 +112,10 @@ def validate_settings(settings):
     proxy = settings.get("proxy")
     if proxy and not re.match(r"^(https?|socks5h?)://", proxy):
         raise CbcConfigError("proxy must be a URL such as http://proxy.example.com:3128. Fix: add the scheme")
+    default_timeout = settings.get("default_timeout")
+    if default_timeout is not None and default_timeout < 1:
+        raise CbcConfigError("default_timeout must be 1 or more milliseconds, not %d (from a profile or the task). "
+                             "Fix: remove it for the SDK's default of 300000" % default_timeout)
     integration = settings.get("integration")
     if integration is not None and (not integration.strip() or len(integration) > 128
                                     or re.search(r"[\x00-\x1f\x7f]", integration)):

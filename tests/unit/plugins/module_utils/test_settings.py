@@ -146,3 +146,12 @@ def test_partial_credentials_without_a_profile_leave_the_specific_error_to_valid
     with pytest.raises(CbcConfigError) as info:
         validate_settings(settings)
     assert "csp_oauth_app_secret is not set" in str(info.value)
+
+
+def test_a_default_timeout_below_one_from_any_source_is_refused():
+    from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
+    from ansible_collections.carbonblack.cloud.plugins.module_utils.settings import validate_settings
+    settings = {"url": "https://cbc.example.com", "org_key": "ABCD1234", "token": "S/I", "default_timeout": -5}
+    with pytest.raises(CbcConfigError) as info:
+        validate_settings(settings)
+    assert "default_timeout must be 1 or more milliseconds, not -5" in str(info.value)
