@@ -100,8 +100,11 @@ def main():
     state = SimulatorState(sim)
     try:
         sim.reset()
+        mark = sim.mark()
         reference = run_play(os.path.join(work, "reference"), {"tasks": TASKS}, [], connection=connection)
         assert reference.rc == 0, reference.output[-2000:]
+        # Counted before the snapshot, whose policy summary read is a request too.
+        reference_requests = len(sim.requests(since=mark))
         expected = snapshot(state)
         totals = collections.Counter()
         fired = collections.Counter()
@@ -119,6 +122,7 @@ def main():
             entries = sim.requests(since=mark)
             fired.update(entry["fault"] for entry in entries if entry["fault"])
             totals["requests"] += len(entries)
+
             totals["duplicates"] += duplicates(state, entries)
             if faulted.rc == 0 and snapshot(state) == expected:
                 totals["converged in the faulted run"] += 1
@@ -144,7 +148,9 @@ def main():
         ("runs", runs),
         ("fault rate per request", "%.1f%%" % (args.rate * 100)),
         ("requests in faulted runs", totals["requests"]),
+        ("requests of a fault-free run", reference_requests),
         ("faults injected", sum(fired.values())),
+        ("extra requests (retries and read-backs)", totals["requests"] - runs * reference_requests),
         ("converged in the faulted run", share("converged in the faulted run")),
         ("converged after verification", share("converged after verification")),
         ("duplicates", totals["duplicates"]),
