@@ -13,19 +13,19 @@ from urllib.parse import urlparse
 from ansible.module_utils.basic import AnsibleModule
 
 from .auth import select_auth
-from .errors import (MAX_RETRY_MAX_WAIT, CbcApiError, CbcConfigError, CbcConnectionError, CbcError, CbcWriteOutcomeUnknown,
+from .errors import (MAX_RETRY_MAX_WAIT, CbcApiError, CbcConnectionError, CbcError, CbcWriteOutcomeUnknown,
                      CbcWriteUnconfirmed)
+from .client import DEFAULT_RETRIES, DEFAULT_RETRY_MAX_WAIT, CbcClient
 from .settings import resolve_settings, validate_settings
+from .validation import check_range
 
 DEFAULT_TIMEOUT = 60
-DEFAULT_RETRIES = 5
-DEFAULT_RETRY_MAX_WAIT = 60
-# option: (lowest, highest, what it is), checked before any request.
+# option: (lowest, highest, unit), checked before any request. default_timeout, which a profile may
+# also set, is checked with the resolved settings (settings.validate_settings).
 CONNECTION_RANGES = {
     "timeout": (1, 3600, "seconds per HTTP attempt"),
     "retries": (0, 20, "retries per request"),
     "retry_max_wait": (0, MAX_RETRY_MAX_WAIT, "seconds of waiting between retries per request"),
-    "default_timeout": (1, None, "milliseconds"),
 }
 
 # Named like the SDK's credential keys, so a profile dict from the
@@ -70,16 +70,9 @@ class CbcModule(AnsibleModule):
 
     def check_connection_ranges(self):
         """Range-check the numeric connection options (raises CbcConfigError)."""
-        for option, (lowest, highest, what) in CONNECTION_RANGES.items():
-            value = self.params.get(option)
-            if value is None:
-                continue
-            if value < lowest or (highest is not None and value > highest):
-                allowed = "%d to %d" % (lowest, highest) if highest is not None else "%d or more" % lowest
-                raise CbcConfigError("%s must be %s (%s), not %d. Fix: use a value in that range%s"
-                                     % (option, allowed, what, value,
-                                        "" if option == "default_timeout" else ", e.g. the default %s"
-                                        % AUTH_ARGUMENT_SPEC[option]["default"]))
+        for option, (lowest, highest, unit) in CONNECTION_RANGES.items():
+            check_range(self.params.get(option), option, lowest, highest, unit=unit,
+                        fix="use a value in that range, e.g. the default %s" % AUTH_ARGUMENT_SPEC[option]["default"])
 
     @property
     def settings(self):
@@ -100,8 +93,6 @@ class CbcModule(AnsibleModule):
     @property
     def client(self):
         if self._client is None:
-            # Imported here so argument errors are reported even without requests installed.
-            from .client import CbcClient
             settings = self.settings
             auth = select_auth(settings, use_cache=self.params.get("token_cache", True))
             for value in auth.secret_values():

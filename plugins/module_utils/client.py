@@ -42,10 +42,9 @@ COLLECTION_VERSION = "1.0.0"
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 # Retried for reads; on a write they leave its outcome unknown (the caller reconciles, see writes.py).
 RETRY_STATUSES = frozenset((500, 502, 503, 504))
+# Defaults of the retries and retry_max_wait options.
 DEFAULT_RETRIES = 5
 DEFAULT_RETRY_MAX_WAIT = 60
-MAX_ATTEMPTS = DEFAULT_RETRIES + 1
-MAX_RETRY_WAIT = float(DEFAULT_RETRY_MAX_WAIT)
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 # After a write timed out, wait this long (at most) before re-reading: the server may still be applying it.
@@ -271,11 +270,11 @@ class CbcClient:
                                          error.retryable, error.sent, error.kind)
 
             status = response.status_code
-            if status in RETRY_STATUSES and not safe and status != 429:
+            if status in RETRY_STATUSES and not safe:
                 response.close()
                 raise CbcWriteOutcomeUnknown(method, path, "HTTP %d" % status, may_resend=True, attempts=attempt,
                                              elapsed=self._clock() - started)
-            delay, asked = self._retry_delay(response, attempt, safe)
+            delay, asked = self._retry_delay(response, attempt)
             if delay is None or attempt >= self.max_attempts:
                 return Sent(response, attempt, self._clock() - started)
             if waited + delay > self.retry_max_wait:
@@ -290,10 +289,14 @@ class CbcClient:
             self._sleep(delay)
 
     @staticmethod
-    def _retry_delay(response, attempt, safe):
-        """``(seconds to wait before the next attempt, or None for none; the Retry-After asked, or None)``."""
+    def _retry_delay(response, attempt):
+        """``(seconds to wait before the next attempt, or None for none; the Retry-After asked, or None)``.
+
+        Only reads get here with a RETRY_STATUSES answer: ``_send`` has turned that answer to a write into
+        CbcWriteOutcomeUnknown already.
+        """
         status = response.status_code
-        if status == 429 or (status in RETRY_STATUSES and safe):
+        if status == 429 or status in RETRY_STATUSES:
             after = retry_after_seconds(response.headers.get("Retry-After"))
             return (after if after else backoff(attempt)), after
         return None, None

@@ -298,11 +298,12 @@ def _send(client, endpoint, body, **path_params):
         raise
 
 
-def apply_plan(client, plan, desired=None, known_ids=()):
+def apply_plan(client, plan, desired, known_ids):
     """Send the plan's one write; return the config as the API answered (None after a delete).
 
     A write whose answer was lost is reconciled from the forwarder list: a create by a config of that
-    name that was not there before (``known_ids``), an update by its id and fields, a delete by the id's absence.
+    name that was not there before (``known_ids``), an update by its id and the ``desired`` fields, a delete
+    by the id's absence.
     """
     if plan.action == "created":
         def created():
@@ -318,8 +319,7 @@ def apply_plan(client, plan, desired=None, known_ids=()):
             now = find_forwarder(list_forwarders(client), config_id=config_id)
             if now is None:
                 return False, None
-            again = plan_present(now, desired if desired is not None else plan.after)
-            return (not again.changed or (set(again.before) <= {SECRET_FIELD}), now)
+            return not plan_present(now, desired).changed, now
 
         return reconciled_write(client, "the update of data forwarder %s" % config_id,
                                 lambda: _send(client, "forwarders.update", plan.body, config_id=config_id), updated)

@@ -632,13 +632,15 @@ def delete_policy(client, policy_id, what):
 
 
 def _put_rule_configs(client, policy_id, category, items):
+    """PUT one category's rule configurations; a lost answer is checked against the policy read back."""
+    sent_ids = set(item["id"] for item in items)
+    wanted = [{"id": item["id"], "name": None, "category": category, "parameters": item["parameters"]}
+              for item in items]
+
     def confirm():
         now = get_policy(client, policy_id)
-        wanted = [{"id": item["id"], "name": None, "category": category, "parameters": item["parameters"]}
-                  for item in items]
         left = compare_rule_configs(now.get("rule_configs"), wanted, "policy %s" % policy_id)[0]
-        applied = [config for config in now.get("rule_configs") or [] if config.get("id") in
-                   set(item["id"] for item in items)]
+        applied = [config for config in now.get("rule_configs") or [] if config.get("id") in sent_ids]
         return (not left, {"successful": applied, "failed": []})
 
     return reconciled_write(client, "the %s rule configuration update of policy %s" % (category, policy_id),

@@ -16,6 +16,7 @@ import re
 
 from .credentials import CREDENTIAL_KEYS, SDK_DEFAULTS, CredentialError, environment_credentials, load_profile
 from .errors import CbcConfigError
+from .validation import check_range
 
 MAX_DEFAULT_TIMEOUT = 300000
 _URL_RE = re.compile(r"^https://[^/\s?#@]+/?$")
@@ -112,10 +113,8 @@ def validate_settings(settings):
     proxy = settings.get("proxy")
     if proxy and not re.match(r"^(https?|socks5h?)://", proxy):
         raise CbcConfigError("proxy must be a URL such as http://proxy.example.com:3128. Fix: add the scheme")
-    default_timeout = settings.get("default_timeout")
-    if default_timeout is not None and default_timeout < 1:
-        raise CbcConfigError("default_timeout must be 1 or more milliseconds, not %d (from a profile or the task). "
-                             "Fix: remove it for the SDK's default of 300000" % default_timeout)
+    check_range(settings.get("default_timeout"), "default_timeout", 1, unit="milliseconds",
+                fix="remove it from the task or profile for the SDK's default of 300000")
     integration = settings.get("integration")
     if integration is not None and (not integration.strip() or len(integration) > 128
                                     or re.search(r"[\x00-\x1f\x7f]", integration)):

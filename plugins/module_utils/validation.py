@@ -70,13 +70,17 @@ def check_id(value, where):
     return value
 
 
-def check_range(value, where, lowest, highest=None):
-    """An integer within ``lowest``..``highest`` (no upper bound when ``highest`` is None)."""
+def check_range(value, where, lowest, highest=None, unit=None, fix="use a value in that range"):
+    """An integer within ``lowest``..``highest`` (no upper bound when ``highest`` is None); None passes.
+
+    ``unit`` follows the range in the message (e.g. ``seconds``), ``fix`` is what the message says to do.
+    """
     if value is None:
         return value
     if not _is_int(value) or value < lowest or (highest is not None and value > highest):
         allowed = "%d to %d" % (lowest, highest) if highest is not None else "%d or more" % lowest
-        raise CbcConfigError("%s must be %s, not %r. Fix: use a value in that range" % (where, allowed, value))
+        raise CbcConfigError("%s must be %s%s, not %r. Fix: %s"
+                             % (where, allowed, " " + unit if unit else "", value, fix))
     return value
 
 

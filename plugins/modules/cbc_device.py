@@ -206,7 +206,8 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.devices import (
 from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.policies import find_by_name, list_summaries, policy_ids
-from ansible_collections.carbonblack.cloud.plugins.module_utils.validation import check_id, check_keys, check_name
+from ansible_collections.carbonblack.cloud.plugins.module_utils.validation import (
+    check_id, check_keys, check_name, check_range)
 
 # Kit types of the SDK's SensorKit.VALID_TYPES (docs/api-evidence.md).
 SENSOR_KITS = ("WINDOWS", "MAC", "RHEL", "UBUNTU", "SUSE", "AMAZON_LINUX")
@@ -244,9 +245,7 @@ def check_desired(params):
     check_keys(params["sensor_version"] or {}, "sensor_version", SENSOR_KITS)
     if params["sensor_version"] is not None and not params["sensor_version"]:
         raise CbcConfigError("sensor_version is empty. Fix: give a version per kit, e.g. {WINDOWS: 3.9.1.2451}")
-    if params["max_devices"] is not None and params["max_devices"] < 1:
-        raise CbcConfigError("max_devices must be 1 or more, not %d. Fix: remove it for no limit"
-                             % params["max_devices"])
+    check_range(params["max_devices"], "max_devices", 1, fix="remove it for no limit")
     if params["batch_size"] < 1 or params["batch_size"] > 10000:
         raise CbcConfigError("batch_size must be between 1 and 10000. Fix: use the default 1000")
     for kit, version in (params["sensor_version"] or {}).items():

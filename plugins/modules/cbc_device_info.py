@@ -81,13 +81,12 @@ requests_sent:
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
 from ansible_collections.carbonblack.cloud.plugins.module_utils.devices import (
     SELECTION_ARGUMENT_SPEC, search_devices, selection_from_params)
-from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
+from ansible_collections.carbonblack.cloud.plugins.module_utils.validation import check_range
 
 
 def run_info(module):
     limit = module.params["limit"]
-    if limit is not None and limit < 0:
-        raise CbcConfigError("limit must be 0 or more, not %d. Fix: remove limit to return every device" % limit)
+    check_range(limit, "limit", 0, fix="remove limit to return every device")
     selection = selection_from_params(module.params, whole_org_when_unset=True)
     client = module.client
     devices, num_found = search_devices(client, selection, limit=limit)

@@ -211,7 +211,11 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders impor
 def run_forwarder(module):
     params = module.params
     state = params["state"]
-    desired = desired_from_params(params) if state == "present" else check_identity(params) or {}
+    if state == "present":
+        desired = desired_from_params(params)
+    else:
+        check_identity(params)
+        desired = {}
     client = module.client
     forwarders = list_forwarders(client)
     current = find_forwarder(forwarders, name=params["name"], config_id=params["id"])

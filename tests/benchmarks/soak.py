@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "simulator"))
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "integration"))
 
 from cbcsim.testing import Simulator  # noqa: E402  pylint: disable=wrong-import-position
-from inprocess import SimulatorState  # noqa: E402  pylint: disable=wrong-import-position
+from inprocess import SimulatorState, applied_writes  # noqa: E402  pylint: disable=wrong-import-position
 from playbook_runner import api_key_connection, run_play  # noqa: E402  pylint: disable=wrong-import-position
 
 API_PATHS = r"^/(appservices|policyservice|data_forwarder)/"
@@ -73,9 +73,8 @@ def duplicates(state, entries):
     names.update("forwarder " + f["name"] for f in state.forwarders())
     count = sum(n - 1 for n in names.values() if n > 1)
     acted = collections.Counter()
-    for entry in entries:
-        applied = entry.get("applied_status") or entry["status"] or 500
-        if entry["api"] == "devices.actions" and entry["write"] and applied < 400:
+    for entry in applied_writes(entries):
+        if entry["api"] == "devices.actions":
             acted.update(entry["body"]["device_id"])
     return count + sum(n - 1 for n in acted.values() if n > 1)
 

@@ -71,6 +71,12 @@ def isolate_environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
+def applied_writes(entries):
+    """The request-log entries of writes the server applied (also those whose answer a fault then lost)."""
+    return [entry for entry in entries
+            if entry["write"] and (entry.get("applied_status") or entry["status"] or 500) < 400]
+
+
 class SimulatorState:
     """What the simulator holds, read through its API (policies) and control API (devices, forwarders)."""
 
@@ -96,4 +102,4 @@ class SimulatorState:
         return self.sim.devices(self.sim.device_ids()).values()
 
 
-__all__ = ["ModuleRun", "SimulatorState", "api_key_connection", "isolate_environment", "run_module"]
+__all__ = ["ModuleRun", "SimulatorState", "api_key_connection", "applied_writes", "isolate_environment", "run_module"]

@@ -19,7 +19,7 @@ import pytest
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils import client as client_module
 
-from inprocess import SimulatorState, api_key_connection, isolate_environment, run_module
+from inprocess import SimulatorState, api_key_connection, applied_writes, isolate_environment, run_module
 
 # Every CBC API path the modules use (not the simulator's control API).
 API_PATHS = r"^/(appservices|policyservice|data_forwarder|api/alerts)/"
@@ -79,11 +79,6 @@ def snapshot(state):
     policies = sorted((p["name"], p["priority_level"], p.get("description")) for p in state.policies())
     forwarders = sorted((f["name"], f.get("enabled"), f.get("type"), f.get("s3_bucket_name")) for f in state.forwarders())
     return {"devices": devices, "policies": policies, "forwarders": forwarders}
-
-
-def applied_writes(entries):
-    return [entry for entry in entries
-            if entry["write"] and (entry.get("applied_status") or entry["status"] or 500) < 400]
 
 
 @pytest.fixture(autouse=True)

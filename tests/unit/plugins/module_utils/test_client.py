@@ -91,8 +91,8 @@ def test_429_storm_gives_up_within_the_wait_budget_with_the_hint():
     with pytest.raises(CbcApiError) as info:
         client.call("policies.summary")
     assert info.value.status == 429
-    assert len(script.calls) == client_module.MAX_ATTEMPTS
-    assert sum(sleeps) <= client_module.MAX_RETRY_WAIT
+    assert len(script.calls) == client_module.DEFAULT_RETRIES + 1
+    assert sum(sleeps) <= client_module.DEFAULT_RETRY_MAX_WAIT
     assert "Fix:" in str(info.value) and "\n" not in str(info.value)
 
 

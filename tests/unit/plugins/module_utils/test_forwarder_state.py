@@ -165,10 +165,10 @@ def test_destination_error_names_bucket_prefix_region_and_policy():
                             "Unable to write test object p/healthcheck/healthcheck.json to S3 bucket 'b': Access Denied. "
                             "Check that the bucket exists in region ap-southeast-2")
     client = FakeClient({"forwarders.create": api_error})
-    plan = fw.plan_present(None, {"name": "n", "type": "alert", "destination": "aws_s3", "s3_bucket_name": "b",
-                                  "s3_prefix": "p/"})
+    desired = {"name": "n", "type": "alert", "destination": "aws_s3", "s3_bucket_name": "b", "s3_prefix": "p/"}
+    plan = fw.plan_present(None, desired)
     with pytest.raises(fw.ForwarderDestinationError) as info:
-        fw.apply_plan(client, plan)
+        fw.apply_plan(client, plan, desired, known_ids=())
     message = str(info.value)
     assert "S3 bucket 'b' under prefix 'p'" in message and "region ap-southeast-2" in message
     assert "s3:PutObject" in message and "arn:aws:s3:::b/p/*" in message and "\n" not in message
@@ -177,7 +177,8 @@ def test_destination_error_names_bucket_prefix_region_and_policy():
 
 def test_other_400s_stay_api_errors():
     client = FakeClient({"forwarders.create": CbcApiError("POST", "/x", 400, "version_constraint '9' is not available")})
-    plan = fw.plan_present(None, {"name": "n", "type": "alert", "destination": "aws_s3", "s3_bucket_name": "b"})
+    desired = {"name": "n", "type": "alert", "destination": "aws_s3", "s3_bucket_name": "b"}
+    plan = fw.plan_present(None, desired)
     with pytest.raises(CbcApiError) as info:
-        fw.apply_plan(client, plan)
+        fw.apply_plan(client, plan, desired, known_ids=())
     assert not isinstance(info.value, fw.ForwarderDestinationError)
