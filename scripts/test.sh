@@ -3,11 +3,13 @@
 #
 #   ./scripts/test.sh [all|unit|sanity|lint]...     (default: all = unit sanity lint)
 #
-#   unit    pytest tests/unit tests/integration (the simulator is started by fixtures)
+#   unit    pytest tests/unit, then tests/integration on $CBC_TEST_WORKERS workers (default: one per CPU),
+#           each with its own simulator
 #   sanity  ansible-test sanity on a copy of the collection, offline
 #   lint    ansible-lint --profile production
 #
-# Stops at the first failing step, always prints a summary. The last line is
+# With both unit and sanity, sanity runs in the background while pytest runs (its output follows pytest's).
+# Stops at the first failing step, always prints a summary with the time of each step. The last line is
 #   "summary: N passed, N failed[, N skipped]"
 # where every pytest test counts as one, and sanity and lint count as one check each.
 # Extra pytest arguments can be passed in $PYTEST_ADDOPTS.
@@ -93,9 +95,14 @@ step_unit() {
         fi
         echo "---- pytest $d"
         junit="$WORK_TMP/pytest-${d//\//-}.xml"
+        workers=()
+        # Integration tests wait on ansible-playbook and the simulator: one worker per CPU.
+        [ "$d" = tests/integration ] && workers=(-n "${CBC_TEST_WORKERS:-auto}")
         rc=0
-        (cd "$CBC_ROOT" && python -m pytest -q -p no:cacheprovider -rfE --junitxml="$junit" "$d") || rc=$?
+        dir_start=$SECONDS
+        (cd "$CBC_ROOT" && python -m pytest -q -p no:cacheprovider -rfE "${workers[@]}" --junitxml="$junit" "$d") || rc=$?
         read -r tests failures errors skipped <<<"$(junit_counts "$junit")"
+        results+=("pytest $d: $tests tests, $((failures + errors)) failed, $skipped skipped ($((SECONDS - dir_start))s)")
         ran=$((ran + tests))
         n_passed=$((n_passed + tests - failures - errors - skipped))
         n_failed=$((n_failed + failures + errors))
@@ -209,6 +216,18 @@ step_lint() {
 ensure_venv
 ensure_collection_path
 
+# sanity in the background while pytest runs, when both are asked for: "$WORK_TMP/sanity.rc" holds its exit code.
+background_sanity=""
+case " ${steps[*]} " in
+    *" unit "*" sanity "*|*" sanity "*" unit "*)
+        background_sanity=1
+        sanity_start=$SECONDS
+        ( rc=0; step_sanity >"$WORK_TMP/sanity.log" 2>&1 || rc=$?; echo "$rc" >"$WORK_TMP/sanity.rc";
+          echo "$((SECONDS - sanity_start))" >"$WORK_TMP/sanity.seconds" ) &
+        sanity_pid=$!
+        ;;
+esac
+
 overall=0
 for step in "${steps[@]}"; do
     echo
@@ -217,7 +236,17 @@ for step in "${steps[@]}"; do
     rc=0
     case "$step" in
         unit) step_unit || rc=$? ;;
-        sanity) step_sanity || rc=$? ;;
+        sanity)
+            if [ -n "$background_sanity" ]; then
+                echo "(ran in the background while pytest ran)"
+                wait "$sanity_pid" || true
+                cat "$WORK_TMP/sanity.log"
+                rc="$(cat "$WORK_TMP/sanity.rc" 2>/dev/null || echo 1)"
+                start=$((SECONDS - $(cat "$WORK_TMP/sanity.seconds" 2>/dev/null || echo 0)))
+            else
+                step_sanity || rc=$?
+            fi
+            ;;
         lint) step_lint || rc=$? ;;
     esac
     took=$((SECONDS - start))
@@ -233,5 +262,7 @@ for step in "${steps[@]}"; do
     fi
 done
 
+# A failed step stops the run; a background sanity still running is waited for (its work dir goes with WORK_TMP).
+if [ -n "$background_sanity" ]; then wait "$sanity_pid" 2>/dev/null || true; fi
 print_summary
 exit "$overall"

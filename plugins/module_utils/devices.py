@@ -397,6 +397,24 @@ def selection_from_params(params, whole_org_when_unset=False):
                            query=query.strip() if query else None, sort=params.get("sort"))
 
 
+def returned_fields(fields):
+    """The device fields a caller asked for, ``id`` first; None (every field) when ``fields`` is None."""
+    if fields is None:
+        return None
+    if not fields:
+        raise CbcConfigError("fields is empty. Fix: name the device fields to return, e.g. [name, os], or remove the "
+                             "option to return every field")
+    unknown = sorted(set(field for field in fields if field not in DEVICE_FIELDS))
+    if unknown:
+        raise CbcConfigError("fields has unknown device field(s) %s. Fix: use device fields such as name, os, "
+                             "policy_name, status, last_contact_time" % ", ".join(unknown))
+    ordered = ["id"]
+    for field in fields:
+        if field not in ordered:
+            ordered.append(field)
+    return tuple(ordered)
+
+
 def _check_criterion(option, field, values):
     if field == "last_contact_time":
         if not isinstance(values, dict) or not (set(values) == {"range"} or set(values) == {"start", "end"}):

@@ -86,6 +86,15 @@ options:
       - Device IDs per C(device_actions) request.
     type: int
     default: 1000
+  details_limit:
+    description:
+      - How many changed devices RV(devices) and the C(--diff) output detail (name, before, after), lowest IDs first.
+        The rest are counted in RV(devices_not_detailed) and summarised in one diff line; RV(changed_device_ids) and
+        RV(actions) always cover every device.
+      - V(0) details every changed device. On large fleets that makes the result (and Ansible's handling of it)
+        large, about 1 MB for 10,000 devices.
+    type: int
+    default: 100
 extends_documentation_fragment:
   - carbonblack.cloud.auth
   - carbonblack.cloud.device_selection
@@ -95,7 +104,7 @@ attributes:
     description: Computes the same result and sends no action.
   diff_mode:
     support: full
-    description: Shows, per device, the fields that change.
+    description: Shows, per device, the fields that change (for at most O(details_limit) devices, then one summary line).
 notes:
   - Devices without a sensor (status C(DEREGISTERED), C(UNINSTALLED) or C(DELETED)) are left alone by the sensor
     actions (quarantine, bypass, background scan, sensor version, uninstall); only O(policy_id)/O(policy_name) and
@@ -144,8 +153,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed_device_ids:
+  description: Every device that needed a change (or, in check mode, would get one), sorted.
+  returned: success
+  type: list
+  elements: int
+  sample: [12345]
 devices:
-  description: The devices that needed a change, with the changed fields before and after.
+  description:
+    - The devices that needed a change, with the changed fields before and after, lowest IDs first, at most
+      O(details_limit) of them.
   returned: success
   type: list
   elements: dict
@@ -154,8 +171,13 @@ devices:
       name: web-01
       before: {quarantined: false}
       after: {quarantined: true}
+devices_not_detailed:
+  description: How many changed devices RV(devices) leaves out because of O(details_limit).
+  returned: success
+  type: int
+  sample: 0
 actions:
-  description: One entry per action sent (or, in check mode, that would be sent).
+  description: One entry per action sent (or, in check mode, that would be sent), with the number of devices.
   returned: success
   type: list
   elements: dict
@@ -246,6 +268,7 @@ def check_desired(params):
     if params["sensor_version"] is not None and not params["sensor_version"]:
         raise CbcConfigError("sensor_version is empty. Fix: give a version per kit, e.g. {WINDOWS: 3.9.1.2451}")
     check_range(params["max_devices"], "max_devices", 1, fix="remove it for no limit")
+    check_range(params["details_limit"], "details_limit", 0, fix="use 0 to detail every changed device")
     if params["batch_size"] < 1 or params["batch_size"] > 10000:
         raise CbcConfigError("batch_size must be between 1 and 10000. Fix: use the default 1000")
     for kit, version in (params["sensor_version"] or {}).items():
@@ -253,19 +276,37 @@ def check_desired(params):
             raise CbcConfigError("sensor_version.%s must be a version string such as 3.9.1.2451. Fix: quote it" % kit)
 
 
-def report(plans, devices_by_id):
-    changes = {}
+def changed_ids(plans):
+    return sorted(set(device_id for plan in plans for device_id in plan.device_ids))
+
+
+def details(plans, device_ids, names):
+    """Name, before and after of each of ``device_ids``, merged over every plan that changes it."""
+    entries = dict((device_id, {"id": device_id, "name": names.get(device_id), "before": {}, "after": {}})
+                   for device_id in device_ids)
     for plan in plans:
         for device_id, (field, before, after) in plan.changes.items():
-            entry = changes.setdefault(device_id, {"id": device_id, "name": devices_by_id[device_id].get("name"),
-                                                   "before": {}, "after": {}})
+            entry = entries.get(device_id)
+            if entry is None:
+                continue
             if isinstance(before, dict):
                 entry["before"].update(before)
                 entry["after"].update(after)
             else:
                 entry["before"][field] = before
                 entry["after"][field] = after
-    return [changes[device_id] for device_id in sorted(changes)]
+    return [entries[device_id] for device_id in device_ids]
+
+
+def summary_diff(detailed, not_detailed, actions):
+    labels = ["%s (%s)" % (device["name"], device["id"]) for device in detailed]
+    before = dict(zip(labels, (device["before"] for device in detailed)))
+    after = dict(zip(labels, (device["after"] for device in detailed)))
+    if not_detailed:
+        key = "%d more devices" % not_detailed
+        before[key] = "not detailed (details_limit)"
+        after[key] = "; ".join("%s for %d devices" % (action["action_type"], action["count"]) for action in actions)
+    return build_diff(before, after)
 
 
 def run_device(module):
@@ -286,9 +327,12 @@ def run_device(module):
     plans = plan_device_actions(devices, quarantined=params["quarantined"], bypass=params["bypass"], policy=policy,
                                 sensor_version=params["sensor_version"], background_scan=params["background_scan"],
                                 uninstall_sensor=params["uninstall_sensor"], delete_sensor=params["delete_sensor"])
-    devices_by_id = dict((device["id"], device) for device in devices)
-    changed_devices = report(plans, devices_by_id)
-    del devices
+    changed = changed_ids(plans)
+    limit = params["details_limit"]
+    detailed_ids = changed if limit == 0 else changed[:limit]
+    names = dict((device["id"], device.get("name")) for device in devices)
+    detailed = details(plans, detailed_ids, names)
+    del devices, names
     batch_size = params["batch_size"]
     actions = []
     missing = []
@@ -309,12 +353,11 @@ def run_device(module):
             entry["count"] -= len(vanished)
         actions.append(entry)
 
-    result = dict(changed=bool(plans), devices=changed_devices, actions=actions, num_found=num_found,
+    result = dict(changed=bool(plans), changed_device_ids=changed, devices=detailed,
+                  devices_not_detailed=len(changed) - len(detailed), actions=actions, num_found=num_found,
                   missing_device_ids=sorted(set(missing)), requests_sent=client.requests_sent)
     if module._diff:
-        labels = ["%s (%s)" % (device["name"], device["id"]) for device in changed_devices]
-        result["diff"] = build_diff(dict(zip(labels, (device["before"] for device in changed_devices))),
-                                    dict(zip(labels, (device["after"] for device in changed_devices))))
+        result["diff"] = summary_diff(detailed, len(changed) - len(detailed), actions)
     return result
 
 
@@ -333,6 +376,7 @@ def main():
         uninstall_sensor=dict(type="bool", default=False),
         delete_sensor=dict(type="bool", default=False),
         batch_size=dict(type="int", default=1000),
+        details_limit=dict(type="int", default=100),
     )
     module = CbcModule(argument_spec=argument_spec, supports_check_mode=True,
                        mutually_exclusive=[("policy_id", "policy_name")])

@@ -3,10 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: quarantine the Linux half of a 20,000-device fleet, then run the same job again.
 
-Compares carbonblack.cloud.cbc_device (real ansible-playbook) with the official SDK in a plain
-script, both against the bundled simulator. Prints one table; it is a measurement, not a test.
+Three ways of doing the same job, in one run against one simulator (reset to its seeded fleet before each job):
+the official SDK in a plain script used well (one search of 10,000 rows, one action call), an
+``ansible.builtin.uri`` playbook (one search, one action), and ``carbonblack.cloud.cbc_device`` in a real
+``ansible-playbook`` run. Prints one table; it is a measurement, not a test.
 
-    .venv/bin/python tests/benchmarks/device_fleet.py [--devices 20000]
+    .venv/bin/python tests/benchmarks/device_fleet.py [--devices 20000] [--repeat 3]
+
+Wall times are the median of ``--repeat`` runs of each job; peak memory is the largest resident set of the
+process doing the work (the module's process, the SDK script).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +21,7 @@ __metaclass__ = type
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,12 +34,11 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "simulator"))
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "integration"))
 
 from cbcsim.testing import Simulator  # noqa: E402  pylint: disable=wrong-import-position
-from playbook_runner import collections_root  # noqa: E402  pylint: disable=wrong-import-position
+from playbook_runner import FULL_TOKEN, ORG, collections_root  # noqa: E402  pylint: disable=wrong-import-position
 
-ORG = "ABCD1234"
-TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
+NO_SENSOR = ("DEREGISTERED", "UNINSTALLED", "DELETED")
 
-# Runs a command and reports the peak RSS of its process tree's largest child, in KiB.
+# Runs a command and appends the peak RSS (KiB) of its largest child process to a file.
 MEASURE_WRAPPER = textwrap.dedent("""\
     import resource, subprocess, sys
     code = subprocess.call(sys.argv[2:])
@@ -42,112 +47,151 @@ MEASURE_WRAPPER = textwrap.dedent("""\
     sys.exit(code)
 """)
 
+# The SDK used well: one search page of 10,000 rows (set_max_rows), one quarantine call with every id.
 SDK_JOB = textwrap.dedent("""\
     import sys
     from cbc_sdk import CBCloudAPI
     from cbc_sdk.platform import Device
-    url, ca_file = sys.argv[1], sys.argv[2]
-    api = CBCloudAPI(url=url, token="%s", org_key="%s", ssl_verify=True, ssl_cert_file=ca_file)
-    query = api.select(Device).set_os(["LINUX"])
-    ids = [device.id for device in query if not device.quarantined]
+    url, ca_file, token, org_key = sys.argv[1:5]
+    api = CBCloudAPI(url=url, token=token, org_key=org_key, ssl_verify=True, ssl_cert_file=ca_file)
+    query = api.select(Device).set_os(["LINUX"]).set_max_rows(10000)
+    ids = [device.id for device in query if not device.quarantined and device.status not in %r]
     if ids:
         api.device_quarantine(ids, True)
-    print(len(ids))
-""" % (TOKEN, ORG))
+    print("%%d devices sent" %% len(ids))
+""" % (NO_SENSOR,))
 
 
-def measured_python(work_dir):
-    """An interpreter wrapper for ansible_python_interpreter that records the module's peak RSS."""
-    wrapper = os.path.join(work_dir, "measure.py")
-    with open(wrapper, "w") as handle:
-        handle.write(MEASURE_WRAPPER)
-    script = os.path.join(work_dir, "python-measured")
-    rss_file = os.path.join(work_dir, "rss.txt")
-    with open(script, "w") as handle:
-        handle.write("#!/bin/sh\nexec %s %s %s %s \"$@\"\n" % (sys.executable, wrapper, rss_file, sys.executable))
-    os.chmod(script, 0o755)
-    return script, rss_file
+def uri_tasks(sim):
+    """The same job with ansible.builtin.uri: one search, one action for the devices that need it."""
+    common = {"headers": {"X-Auth-Token": FULL_TOKEN}, "ca_path": sim.ca_file, "method": "POST", "body_format": "json"}
+    base = "%s/appservices/v6/orgs/%s" % (sim.url, ORG)
+    return [
+        {"name": "search", "register": "found", "ansible.builtin.uri": dict(
+            common, url=base + "/devices/_search", body={"criteria": {"os": ["LINUX"]}, "rows": 10000})},
+        {"name": "pick", "ansible.builtin.set_fact": {"todo": (
+            "{{ found.json.results | rejectattr('quarantined') | rejectattr('status', 'in', %s)"
+            " | map(attribute='id') | list }}" % list(NO_SENSOR))}},
+        {"name": "quarantine", "when": "todo | length > 0", "ansible.builtin.uri": dict(
+            common, url=base + "/device_actions", status_code=204,
+            body={"action_type": "QUARANTINE", "device_id": "{{ todo }}", "options": {"toggle": "ON"}})},
+        {"name": "report", "ansible.builtin.debug": {"msg": "{{ todo | length }} devices sent"}},
+    ]
 
 
-def run_module_job(sim, work_dir):
-    interpreter, rss_file = measured_python(work_dir)
-    playbook = os.path.join(work_dir, "quarantine.yml")
-    with open(playbook, "w") as handle:
-        json.dump([{
-            "name": "benchmark", "hosts": "localhost", "connection": "local", "gather_facts": False,
-            "vars": {"ansible_python_interpreter": interpreter},
-            "tasks": [{"name": "quarantine the Linux devices", "register": "job",
-                       "carbonblack.cloud.cbc_device": {
-                           "url": sim.url, "org_key": ORG, "token": TOKEN, "ssl_cert_file": sim.ca_file,
-                           "criteria": {"os": ["LINUX"]}, "quarantined": True}},
-                      {"name": "report", "ansible.builtin.debug": {"msg": "CHANGED={{ job.changed }}"}}],
-        }], handle)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_root(os.path.join(work_dir, "collections")),
-               ANSIBLE_NOCOLOR="1")
-    rows = []
-    for label in ("cbc_device, first run", "cbc_device, re-run"):
-        if os.path.exists(rss_file):
-            os.unlink(rss_file)
-        mark = sim.mark()
+def module_tasks(sim):
+    return [
+        {"name": "quarantine the Linux devices", "register": "job", "carbonblack.cloud.cbc_device": {
+            "url": sim.url, "org_key": ORG, "token": FULL_TOKEN, "ssl_cert_file": sim.ca_file,
+            "criteria": {"os": ["LINUX"]}, "quarantined": True}},
+        {"name": "report", "ansible.builtin.debug": {"msg": "{{ job.changed_device_ids | length }} devices sent"}},
+    ]
+
+
+class Measured:
+    """An interpreter wrapper that records the peak RSS of the process it runs."""
+
+    def __init__(self, work_dir):
+        wrapper = os.path.join(work_dir, "measure.py")
+        with open(wrapper, "w") as handle:
+            handle.write(MEASURE_WRAPPER)
+        self.rss_file = os.path.join(work_dir, "rss.txt")
+        self.python = os.path.join(work_dir, "python-measured")
+        with open(self.python, "w") as handle:
+            handle.write("#!/bin/sh\nexec %s %s %s %s \"$@\"\n" % (sys.executable, wrapper, self.rss_file,
+                                                                   sys.executable))
+        os.chmod(self.python, 0o755)
+
+    def run(self, command, env=None):
+        if os.path.exists(self.rss_file):
+            os.unlink(self.rss_file)
         started = time.monotonic()
-        process = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-                                  playbook], env=env, capture_output=True, text=True, check=False)
+        process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - started
         if process.returncode != 0:
-            raise SystemExit("playbook failed:\n" + process.stdout[-3000:] + process.stderr[-3000:])
-        with open(rss_file) as handle:
+            raise SystemExit("%s failed:\n%s%s" % (command[0], process.stdout[-3000:], process.stderr[-3000:]))
+        with open(self.rss_file) as handle:
             peak_kib = max(int(line) for line in handle if line.strip())
-        rows.append(row(label, sim.requests(since=mark), elapsed, peak_kib,
-                        "changed=%s" % ("CHANGED=True" in process.stdout)))
-    return rows
+        return process.stdout, elapsed, peak_kib
 
 
-def run_sdk_job(sim, work_dir):
+def playbook_runner(work_dir, measured, tasks):
+    playbook = os.path.join(work_dir, "job-%d.yml" % len(os.listdir(work_dir)))
+    with open(playbook, "w") as handle:
+        json.dump([{"name": "benchmark", "hosts": "localhost", "connection": "local", "gather_facts": False,
+                    "vars": {"ansible_python_interpreter": measured.python}, "tasks": tasks}], handle)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_root(os.path.join(work_dir, "collections")),
+               ANSIBLE_NOCOLOR="1")
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", playbook]
+
+    def run():
+        stdout, elapsed, peak = measured.run(command, env=env)
+        sent = [line for line in stdout.splitlines() if "devices sent" in line]
+        return elapsed, peak, sent[-1].strip().strip('"').split(": ", 1)[-1] if sent else "?"
+    return run
+
+
+def sdk_runner(work_dir, measured, sim):
     script = os.path.join(work_dir, "sdk_job.py")
     with open(script, "w") as handle:
         handle.write(SDK_JOB)
-    interpreter, rss_file = measured_python(work_dir)
-    rows = []
-    for label in ("official SDK, first run", "official SDK, re-run"):
-        if os.path.exists(rss_file):
-            os.unlink(rss_file)
-        mark = sim.mark()
-        started = time.monotonic()
-        process = subprocess.run([interpreter, script, sim.url, sim.ca_file], capture_output=True, text=True,
-                                 check=False)
-        elapsed = time.monotonic() - started
-        if process.returncode != 0:
-            raise SystemExit("SDK job failed:\n" + process.stderr[-3000:])
-        with open(rss_file) as handle:
-            peak_kib = max(int(line) for line in handle if line.strip())
-        rows.append(row(label, sim.requests(since=mark), elapsed, peak_kib, "%s devices sent" % process.stdout.strip()))
-    return rows
+
+    def run():
+        stdout, elapsed, peak = measured.run([measured.python, script, sim.url, sim.ca_file, FULL_TOKEN, ORG])
+        return elapsed, peak, stdout.strip()
+    return run
 
 
-def row(label, entries, elapsed, peak_kib, note):
-    searches = sum(1 for entry in entries if entry["api"] in ("devices.search", "devices.scroll"))
-    writes = sum(1 for entry in entries if entry["write"])
-    return (label, len(entries), searches, writes, "%.1f" % elapsed, "%.0f" % (peak_kib / 1024.0), note)
+def measure(sim, label, run, repeat):
+    """``repeat`` times: reset the fleet, first run, re-run. Median wall time, largest peak memory."""
+    rows = {}
+    for unused_round in range(repeat):
+        sim.reset()
+        for phase in ("first run", "re-run"):
+            mark = sim.mark()
+            elapsed, peak, note = run()
+            entries = sim.requests(since=mark)
+            row = rows.setdefault(phase, {"wall": [], "peak": 0})
+            row["wall"].append(elapsed)
+            row["peak"] = max(row["peak"], peak)
+            row.update(requests=len(entries), writes=sum(1 for entry in entries if entry["write"]), note=note)
+    return [(label, phase, row["requests"], row["writes"], statistics.median(row["wall"]), row["peak"] / 1024.0,
+             row["note"]) for phase, row in rows.items()]
+
+
+def print_table(title, header, rows):
+    widths = [max(len(str(item[index])) for item in rows + [header]) for index in range(len(header))]
+    print(title)
+    for item in [header] + rows:
+        print("| " + " | ".join(str(value).ljust(width) for value, width in zip(item, widths)) + " |")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     work_dir = tempfile.mkdtemp(prefix="cbc-bench-")
-    header = ("job", "requests", "searches", "writes", "wall s", "peak MiB", "result")
-    rows = []
-    for job in (run_module_job, run_sdk_job):
-        sim = Simulator.start(os.path.join(work_dir, job.__name__), devices=args.devices)
-        try:
-            rows.extend(job(sim, os.path.join(work_dir, job.__name__)))
-        finally:
-            sim.stop()
-    widths = [max(len(str(item[index])) for item in rows + [header]) for index in range(len(header))]
-    print("Quarantine the %d Linux devices of %d (simulator, this machine: %d CPUs)"
-          % (args.devices // 2, args.devices, os.cpu_count()))
-    for item in [header] + rows:
-        print("| " + " | ".join(str(value).ljust(width) for value, width in zip(item, widths)) + " |")
+    sim = Simulator.start(os.path.join(work_dir, "sim"), devices=args.devices)
+    try:
+        jobs = []
+        for label, make in (("official SDK script", lambda d, m: sdk_runner(d, m, sim)),
+                            ("ansible.builtin.uri", lambda d, m: playbook_runner(d, m, uri_tasks(sim))),
+                            ("cbc_device", lambda d, m: playbook_runner(d, m, module_tasks(sim)))):
+            job_dir = os.path.join(work_dir, label.split()[-1].replace(".", "_"))
+            os.makedirs(job_dir)
+            jobs.append((label, make(job_dir, Measured(job_dir))))
+        rows = []
+        for label, run in jobs:
+            rows.extend(measure(sim, label, run, args.repeat))
+    finally:
+        sim.stop()
+    sdk = dict((row[1], row[4]) for row in rows if row[0] == "official SDK script")
+    table = [(label, phase, requests, writes, "%.2f" % wall, "%.2fx" % (wall / sdk[phase]), "%.0f" % peak, note)
+             for label, phase, requests, writes, wall, peak, note in rows]
+    print_table("Quarantine the Linux devices of %d (one simulator, %d CPUs, median of %d)"
+                % (args.devices, os.cpu_count(), args.repeat),
+                ("job", "run", "requests", "writes", "wall s", "vs SDK", "peak MiB", "result"), table)
 
 
 if __name__ == "__main__":

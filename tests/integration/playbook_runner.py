@@ -15,6 +15,10 @@ import sys
 import yaml
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CALLBACK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_plugins")
+# module_bytecode_cache/sitecustomize.py: compiled module_utils are reused across the module processes of all runs.
+BYTECODE_CACHE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "module_bytecode_cache")
+BYTECODE_CACHE = os.path.join(REPO_ROOT, "tests", "output", "module-bytecode")
 ORG = "ABCD1234"
 # The simulator's built-in full-access key (tests/simulator/README.md).
 FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
@@ -91,12 +95,9 @@ def run_play(work_dir, play_body, export, connection=None, env=None, args=(), pl
     results_file = os.path.join(work_dir, "results.json")
     if os.path.exists(results_file):
         os.unlink(results_file)
-    dump = "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default(None)" % (name, name) for name in export)
     play = {"name": "test play", "hosts": "all" if hosts else "localhost", "connection": "local", "gather_facts": False,
             "vars": dict(play_vars or {}, ansible_python_interpreter=sys.executable)}
     play.update(play_body)
-    play["post_tasks"] = [{"name": "write results", "ansible.builtin.copy": {"content": dump, "dest": results_file},
-                           "check_mode": False, "no_log": True, "changed_when": False, "run_once": True}]
     if connection is not None:
         play["module_defaults"] = {"group/carbonblack.cloud.cbc": connection}
     playbook = os.path.join(work_dir, "playbook.yml")
@@ -113,6 +114,13 @@ def run_play(work_dir, play_body, export, connection=None, env=None, args=(), pl
         "ANSIBLE_DEPRECATION_WARNINGS": "0",
         "XDG_CACHE_HOME": os.path.join(work_dir, "xdg-cache"),
         "HOME": os.path.join(work_dir, "home"),
+        # callback_plugins/cbc_test_results.py writes the exported variables when the playbook ends.
+        "ANSIBLE_CALLBACK_PLUGINS": CALLBACK_DIR,
+        "ANSIBLE_CALLBACKS_ENABLED": "cbc_test_results",
+        "CBC_TEST_RESULTS": results_file,
+        "CBC_TEST_EXPORT": ",".join(export),
+        "PYTHONPATH": os.pathsep.join([BYTECODE_CACHE_DIR] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
+        "CBC_TEST_BYTECODE_CACHE": BYTECODE_CACHE,
     })
     os.makedirs(run_env["HOME"], exist_ok=True)
     run_env.update(env or {})
@@ -124,7 +132,9 @@ def run_play(work_dir, play_body, export, connection=None, env=None, args=(), pl
     results = None
     if os.path.exists(results_file):
         with open(results_file) as handle:
-            results = json.load(handle)
+            document = json.load(handle)
+        if document["finished"]:
+            results = document["variables"]
     return PlaybookRun(process, results)
 
 

@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import time
 
-import pytest
 
 from playbook_runner import run_playbook
 
@@ -84,23 +83,29 @@ def test_wrong_secret_is_one_line_error_without_the_secret(simulator, tmp_path):
     run.assert_no_secret("WRONGSECRET0000000000000", *SECRETS)
 
 
-@pytest.mark.parametrize("change, fragment", [
+BAD_INPUTS = [
     ({"org_key": "{ABCD1234}"}, "org_key {ABCD1234} contains < > { } brackets"),
     ({"org_key": "<ABCD1234>"}, "brackets"),
     ({"token": "FULLSECRETKEY00000000000FULLACCESS"}, "token is not in the form SECRET_KEY/API_ID"),
     ({"url": "https://127.0.0.1:1/appservices/v6"}, "without a path"),
     ({"url": "http://127.0.0.1:1"}, "does not start with https://"),
     ({"csp_oauth_app_id": "x", "token": None}, "csp_oauth_app_secret is not set"),
-])
-def test_bad_inputs_fail_before_any_request(simulator, tmp_path, change, fragment):
+]
+
+
+def test_bad_inputs_fail_before_any_request(simulator, tmp_path):
+    """One task per bad input, each with its own module_defaults, in one run with -vvv."""
     mark = simulator.mark()
-    connection = api_key(simulator)
-    connection.update(change)
-    connection = dict((key, value) for key, value in connection.items() if value is not None)
-    run = run_playbook(tmp_path, [CHECK], connection=connection, args=["-vvv"])
-    result = run[0]
-    assert result["failed"] is True
-    assert fragment in result["msg"] and "Fix:" in result["msg"] and "\n" not in result["msg"]
+    tasks = []
+    for change, unused_fragment in BAD_INPUTS:
+        connection = dict(api_key(simulator), **change)
+        connection = dict((key, value) for key, value in connection.items() if value is not None)
+        tasks.append(dict(CHECK, module_defaults={"group/carbonblack.cloud.cbc": connection}))
+    run = run_playbook(tmp_path, tasks, args=["-vvv"])
+    for index, (change, fragment) in enumerate(BAD_INPUTS):
+        result = run[index]
+        assert result["failed"] is True, change
+        assert fragment in result["msg"] and "Fix:" in result["msg"] and "\n" not in result["msg"], result["msg"]
     assert simulator.requests(since=mark) == []
     run.assert_no_secret(*SECRETS)
 

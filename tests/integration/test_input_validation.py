@@ -99,6 +99,7 @@ MODULE_ROWS = {
         ("delete_sensor", "sometimes", "delete_sensor", None),
         ("batch_size", 0, "batch_size must be between 1 and 10000", None),
         ("batch_size", 10001, "batch_size must be between 1 and 10000", None),
+        ("details_limit", -1, "details_limit must be 0 or more", None),
     ],
     "cbc_device_info": [
         ("device_ids", [], "device_ids is empty", {"query": None}),
@@ -108,6 +109,8 @@ MODULE_ROWS = {
         ("query", "", "query is blank", None),
         ("sort", [{"field": "nope"}], "sort[0].field 'nope' is not a device field", None),
         ("limit", -1, "limit must be 0 or more", None),
+        ("fields", [], "fields is empty", None),
+        ("fields", ["name", "nmae"], "fields has unknown device field(s) nmae", None),
     ],
     "cbc_policy": [
         ("state", "gone", "state", None),

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 import requests
 
 from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run_playbook
@@ -228,7 +227,7 @@ def test_rule_config_change_uses_only_the_rule_configs_endpoint(sim, tmp_path):
     assert configs["XDR"] == {"enable_network_data_collection": True}
 
 
-@pytest.mark.parametrize("options, expected", [
+BAD_ENUMS = [
     ({"priority_level": "URGENT"}, "must be one of: LOW, MEDIUM, HIGH, MISSION_CRITICAL"),
     ({"rules": [dict(MALWARE_RULE, action="BLOCK")]}, "action has the unknown value 'BLOCK'. Fix: use one of IGNORE, ALLOW"),
     ({"rules": [dict(MALWARE_RULE, operation="EXECUTE")]}, "operation has the unknown value 'EXECUTE'. Fix: use one of BYPASS_ALL"),
@@ -240,13 +239,17 @@ def test_rule_config_change_uses_only_the_rule_configs_endpoint(sim, tmp_path):
     ({"rule_configs": [{"name": "x", "category": "firewall", "parameters": {"a": 1}}]}, "use one of core_prevention"),
     ({"av_settings": {"on_access_scan": {"mode": "FAST"}}}, "use one of NORMAL, AGGRESSIVE"),
     ({"policies": [{"name": "A", "priority_level": "URGENT"}]}, "policies[0] (A).priority_level has the unknown value"),
-])
-def test_bad_enum_is_rejected_before_any_request(sim, tmp_path, options, expected):
-    if "policies" not in options:
-        options = dict(options, name="Advanced")
+]
+
+
+def test_bad_enum_is_rejected_before_any_request(sim, tmp_path):
+    """One task per bad value, in one run."""
+    tasks = [policy_task(sim, **(options if "policies" in options else dict(options, name="Advanced")))
+             for options, unused_expected in BAD_ENUMS]
     mark = sim.mark()
-    result = run_playbook(tmp_path, [policy_task(sim, **options)])[0]
-    assert result["failed"] and expected in result["msg"], result["msg"]
+    run = run_playbook(tmp_path, tasks)
+    for index, (options, expected) in enumerate(BAD_ENUMS):
+        assert run[index]["failed"] and expected in run[index]["msg"], (options, run[index]["msg"])
     assert sim.requests(since=mark) == []
 
 

@@ -62,7 +62,8 @@ def test_proxy_option_tunnels_through_the_proxy(simulator, connect_proxy, tmp_pa
     dead_proxy = "http://127.0.0.1:%d" % free_port()
     run = run_playbook(tmp_path, [
         check(proxy=connect_proxy["url"]),
-        check(proxy=dead_proxy),
+        # retries: 0 - a dead proxy refuses at once; the retry budget is tested elsewhere.
+        check(proxy=dead_proxy, retries=0),
         # ignore_system_proxy wins over proxy, as in the SDK.
         check(proxy=dead_proxy, ignore_system_proxy=True),
     ], connection=connection)
@@ -77,7 +78,7 @@ def test_proxy_option_tunnels_through_the_proxy(simulator, connect_proxy, tmp_pa
 def test_environment_proxy_applies_unless_ignored(simulator, connect_proxy, tmp_path):
     connection = {"url": simulator.url, "org_key": ORG, "token": TOKEN, "ssl_cert_file": simulator.ca_file}
     dead_proxy = "http://127.0.0.1:%d" % free_port()
-    run = run_playbook(tmp_path, [check(), check(ignore_system_proxy=True)], connection=connection,
+    run = run_playbook(tmp_path, [check(retries=0), check(ignore_system_proxy=True)], connection=connection,
                        env={"HTTPS_PROXY": dead_proxy})
     assert run[0]["failed"] is True and "through the proxy" in run[0]["msg"]
     assert run[1]["accessible"] == ["devices"]
@@ -92,6 +93,6 @@ def test_environment_proxy_applies_unless_ignored(simulator, connect_proxy, tmp_
 def test_proxy_credentials_never_appear_in_messages(simulator, tmp_path):
     dead_proxy = "http://user:proxypass@127.0.0.1:%d" % free_port()
     connection = {"url": simulator.url, "org_key": ORG, "token": TOKEN, "ssl_cert_file": simulator.ca_file}
-    run = run_playbook(tmp_path, [check(proxy=dead_proxy)], connection=connection)
+    run = run_playbook(tmp_path, [check(proxy=dead_proxy, retries=0)], connection=connection)
     assert run[0]["failed"] is True
     assert "proxypass" not in run[0]["msg"] and "//***@127.0.0.1" in run[0]["msg"]
