@@ -35,6 +35,7 @@ from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 from .errors import (CbcApiError, CbcConfigError, CbcConnectionError, CbcRetryAfterTooLong, CbcWriteOutcomeUnknown,
                      attempts_text)
+from .json_rows import decode_with_rows
 from .services import ENDPOINTS, build_url, endpoint_path
 
 COLLECTION_VERSION = "1.0.0"
@@ -176,17 +177,18 @@ class CbcClient:
         self.session.close()
 
     # -- public API ---------------------------------------------------------
-    def call(self, endpoint_name, body=None, params=None, permission=None, **path_params):
+    def call(self, endpoint_name, body=None, params=None, permission=None, shape_results=None, **path_params):
         """Send a catalogued API call and return the decoded JSON (None for an empty body).
 
         ``permission`` overrides the catalogue's, for endpoints whose permission depends on the body.
+        ``shape_results`` is applied to each element of the answer's ``results`` array as it is decoded.
         """
         endpoint = ENDPOINTS[endpoint_name]
         path = endpoint_path(endpoint, self.org_key, **path_params)
-        return self.request(endpoint.method, path, body=body, params=params,
-                            safe=endpoint.safe, permission=permission or endpoint.permission)
+        return self.request(endpoint.method, path, body=body, params=params, safe=endpoint.safe,
+                            permission=permission or endpoint.permission, shape_results=shape_results)
 
-    def request(self, method, path, body=None, params=None, safe=None, permission=None):
+    def request(self, method, path, body=None, params=None, safe=None, permission=None, shape_results=None):
         """Send an authenticated request to ``{url}{path}``; raise CbcApiError on an error status.
 
         ``safe`` (default: GET) means the request only reads, so it may be repeated blindly. A write whose
@@ -200,7 +202,7 @@ class CbcClient:
         if response.status_code >= 400:
             raise CbcApiError(method, path, response.status_code, api_message(response), permission=permission,
                               attempts=sent.attempts, elapsed=sent.elapsed)
-        return decode_json(response, method, path)
+        return decode_json(response, method, path, shape_results)
 
     def settle_pause(self):
         """Seconds to wait after a write timed out before reading back whether it was applied."""
@@ -406,10 +408,13 @@ def api_message(response):
     return text[:300] or None
 
 
-def decode_json(response, method, path):
+def decode_json(response, method, path, shape_results=None):
     if response.status_code == 204 or not response.content:
         return None
     try:
+        if shape_results is not None:
+            # JSON is UTF-8 (RFC 8259); UnicodeDecodeError is a ValueError.
+            return decode_with_rows(response.content.decode("utf-8"), "results", shape_results)
         return response.json()
     except ValueError:
         raise CbcApiError(method, path, response.status_code, "the response is not JSON: %s" % response.text[:100])

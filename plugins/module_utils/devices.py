@@ -71,26 +71,28 @@ def search_devices(client, selection, limit=None, fields=None):
         return [], page.get("num_found", 0)
 
     devices = []
-    page = client.call("devices.search", body=dict(body, rows=rows))
+    shape = _trimmer(fields)
+    page = client.call("devices.search", body=dict(body, rows=rows), shape_results=shape)
     num_found = page.get("num_found", 0)
     if num_found > MAX_ROWS and (wanted is None or wanted > MAX_ROWS):
         # The first page is thrown away: _scroll must walk from its own start.
-        return _scroll_devices(client, selection, wanted, fields), num_found
+        del page
+        return _scroll_devices(client, selection, wanted, shape), num_found
 
     while True:
         results = page.get("results") or []
-        devices.extend(_trim(device, fields) for device in results)
+        devices.extend(results)
         target = num_found if wanted is None else min(num_found, wanted)
         if not results or len(devices) >= target:
             break
         page = client.call("devices.search", body=dict(body, rows=min(rows, target - len(devices)),
-                                                       start=len(devices) + 1))
+                                                       start=len(devices) + 1), shape_results=shape)
     if wanted is not None:
         del devices[wanted:]
     return devices, num_found
 
 
-def _scroll_devices(client, selection, wanted, fields):
+def _scroll_devices(client, selection, wanted, shape):
     body = selection.search_body()
     devices = []
     search_after = None
@@ -98,9 +100,9 @@ def _scroll_devices(client, selection, wanted, fields):
         request = dict(body, rows=MAX_ROWS if wanted is None else min(MAX_ROWS, wanted - len(devices)))
         if search_after:
             request["search_after"] = search_after
-        page = client.call("devices.scroll", body=request)
+        page = client.call("devices.scroll", body=request, shape_results=shape)
         results = page.get("results") or []
-        devices.extend(_trim(device, fields) for device in results)
+        devices.extend(results)
         search_after = page.get("search_after")
         if not results or not search_after or (wanted is not None and len(devices) >= wanted):
             break
@@ -109,10 +111,14 @@ def _scroll_devices(client, selection, wanted, fields):
     return devices
 
 
-def _trim(device, fields):
+def _trimmer(fields):
+    """What keeps only ``fields`` of each device as the page is decoded (None keeps whole devices)."""
     if fields is None:
-        return device
-    return dict((key, device.get(key)) for key in fields)
+        return None
+
+    def trim(device):
+        return dict((key, device.get(key)) for key in fields) if isinstance(device, dict) else device
+    return trim
 
 
 class BatchFailure(Exception):

@@ -319,16 +319,6 @@ def test_device_info_selection_sort_limit_and_exclusions(sim, tmp_path):
     assert entries[1]["body"] == {"criteria": {"os": ["LINUX"]}, "rows": 10000}
 
 
-def test_device_info_scrolls_past_10000(simulator_factory, tmp_path):
-    big = simulator_factory(devices=12000)
-    mark = big.mark()
-    run = run_playbook(tmp_path, [info_task(limit=10500)], connection=api_key_connection(big))
-    assert run[0]["num_found"] == 12000
-    ids = [d["id"] for d in run[0]["devices"]]
-    assert len(ids) == 10500 and len(set(ids)) == 10500
-    assert apis(big.requests(since=mark)) == ["devices.search", "devices.scroll", "devices.scroll"]
-
-
 def run_quarantine_playbook(tmp_path, sim, extra_vars, check=False):
     env = dict((key, value) for key, value in os.environ.items() if not key.startswith(("CBC_", "CBAPI_")))
     env.update(ANSIBLE_COLLECTIONS_PATH=collections_root(os.path.join(str(tmp_path), "collections")),

@@ -88,3 +88,13 @@ def test_device_info_returns_only_the_chosen_fields_with_id_first(sim):
     assert all(list(d) == ["id", "name", "os"] and d["os"] == "LINUX" for d in run["devices"])
     whole = run_module("cbc_device_info", dict(api_key_connection(sim), criteria={"os": ["LINUX"]}))
     assert len(whole["devices"][0]) > 20
+
+
+def test_device_info_scrolls_past_10000_in_three_requests(simulator_factory):
+    big = simulator_factory(devices=12000)
+    mark = big.mark()
+    run = run_module("cbc_device_info", dict(api_key_connection(big), limit=10500, fields=["name"]))
+    assert run["num_found"] == 12000
+    ids = [d["id"] for d in run["devices"]]
+    assert len(ids) == 10500 and len(set(ids)) == 10500
+    assert [e["api"] for e in big.requests(since=mark)] == ["devices.search", "devices.scroll", "devices.scroll"]

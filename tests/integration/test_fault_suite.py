@@ -143,12 +143,17 @@ def test_positions_cover_every_request(sim, scenario):
 
 
 @pytest.mark.parametrize("scenario, position, fault", list(cases()))
-def test_one_fault_at_one_position_converges_without_duplicates(sim, scenario, position, fault):
+def test_one_fault_at_one_position_converges_without_duplicates(sim, scenario, position, fault, monkeypatch):
     name, args, setup = SCENARIOS[scenario]
     expected = baseline(sim, scenario)
     is_write = expected["entries"][position]["write"]
     if fault in SLOW_FAULTS + ("429_retry_after",) and not is_write and position > 0:
         pytest.skip("faults that cost real seconds are injected into reads at position 0 only")
+    waits = []
+    if fault == "429_retry_after":
+        # The client must ask for the whole Retry-After; the suite sleeps a tenth of it.
+        monkeypatch.setattr(client_module.CbcClient, "_sleep", lambda self, seconds: (
+            waits.append(seconds), time.sleep(seconds / 10.0)))
     sim.reset()
     setup(sim)
     sim.add_fault(path=API_PATHS, after=position, count=1, name="suite", **FAULTS[fault])
@@ -162,6 +167,8 @@ def test_one_fault_at_one_position_converges_without_duplicates(sim, scenario, p
     assert run["changed"] == expected["changed"]
     assert snapshot(SimulatorState(sim)) == expected["final"]
     assert run.seconds < MAX_SECONDS
+    if fault == "429_retry_after":
+        assert max(waits) >= FAULTS[fault]["retry_after"], waits
     # never applied twice: the same objects were created, and no device was acted on twice
     writes = applied_writes(entries)
     assert sorted(e["api"] for e in writes) == sorted(e["api"] for e in applied_writes(expected["entries"]))

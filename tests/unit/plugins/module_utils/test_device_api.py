@@ -38,7 +38,14 @@ class FakeDeviceApi:
         return [d for d in self.fleet if (not ids or d["id"] in ids) and (not oses or d["os"] in oses)
                 and d["id"] not in self.not_found_ids]
 
-    def call(self, name, body=None, permission=None, **unused_kwargs):
+    def call(self, name, body=None, permission=None, shape_results=None, **unused_kwargs):
+        answer = self._answer(name, body, permission)
+        if shape_results is not None and answer is not None:
+            # as the real client does while decoding, on copies (the JSON would be decoded afresh)
+            answer = dict(answer, results=[shape_results(dict(row)) for row in answer["results"]])
+        return answer
+
+    def _answer(self, name, body, permission):
         self.calls.append((name, body))
         if name == "devices.search":
             assert body["rows"] <= dev.MAX_ROWS
