@@ -219,8 +219,10 @@ ensure_collection_path
 # sanity in the background while pytest runs, when both are asked for: "$WORK_TMP/sanity.rc" holds its exit code.
 background_sanity=""
 case " ${steps[*]} " in
-    *" unit "*" sanity "*|*" sanity "*" unit "*)
-        background_sanity=1
+    *" unit "*) case " ${steps[*]} " in *" sanity "*) background_sanity=1 ;; esac ;;
+esac
+case "$background_sanity" in
+    1)
         sanity_start=$SECONDS
         ( rc=0; step_sanity >"$WORK_TMP/sanity.log" 2>&1 || rc=$?; echo "$rc" >"$WORK_TMP/sanity.rc";
           echo "$((SECONDS - sanity_start))" >"$WORK_TMP/sanity.seconds" ) &

@@ -21,6 +21,7 @@ from ansible.module_utils.testing import patch_module_args
 from playbook_runner import FULL_TOKEN, ORG, SCRUBBED_ENV, api_key_connection
 
 MODULES = "ansible_collections.carbonblack.cloud.plugins.modules."
+MODULE_PREFIX = "carbonblack.cloud."
 
 
 class ModuleRun:
@@ -59,7 +60,67 @@ def run_module(name, args, check_mode=False, diff=False):
     finally:
         sys.stdout = saved
     seconds = time.monotonic() - started
-    return ModuleRun(json.loads(buffer.getvalue()), seconds)
+    return ModuleRun(as_the_controller_shows(json.loads(buffer.getvalue())), seconds)
+
+
+def as_the_controller_shows(result):
+    """A module's result as a registered variable holds it: with ``failed`` and ``changed`` always set, and
+    warnings and deprecations as messages (ansible-core 2.19 modules send summaries, ``{"event": {"msg": ...}}``)."""
+    result.setdefault("failed", False)
+    result.setdefault("changed", False)
+    for key in ("warnings", "deprecations"):
+        if isinstance(result.get(key), list):
+            result[key] = [item["event"].get("msg") if isinstance(item, dict) and isinstance(item.get("event"), dict)
+                           else item for item in result[key]]
+    return result
+
+
+class TaskRuns:
+    """The results of ``run_tasks``, read like playbook_runner.PlaybookRun: ``run[index]`` is task ``index``."""
+
+    def __init__(self, results):
+        self.results = dict(("task%d" % index, result) for index, result in enumerate(results))
+        self.rc = 0
+        self.finished = True
+        self.output = json.dumps(results)
+
+    def __getitem__(self, index):
+        return self.results["task%d" % index]
+
+    def assert_no_secret(self, *secrets):
+        for secret in secrets:
+            assert secret not in self.output, "a secret appeared in a result"
+
+
+def run_tasks(work_dir, tasks, connection=None, args=(), env=None):
+    """Run playbook-style task dicts (``{"carbonblack.cloud.<module>": options}``, optional ``module_defaults``)
+    in this process, one after the other, the way playbook_runner.run_playbook runs them with ansible-playbook:
+    ``connection`` is the default of every task (a task's own ``module_defaults`` replace it), ``--check`` and
+    ``--diff`` in ``args`` apply to every task, ``env`` is added to a scrubbed environment with HOME in
+    ``work_dir``. For what does not need the engine (argument and result matrices, request counts)."""
+    check_mode = "--check" in args or "-C" in args
+    diff = "--diff" in args or "-D" in args
+    work_dir = str(work_dir)
+    home = os.path.join(work_dir, "home")
+    os.makedirs(home, exist_ok=True)
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    for key in SCRUBBED_ENV:
+        os.environ.pop(key, None)
+    os.environ.update({"HOME": home, "XDG_CACHE_HOME": os.path.join(work_dir, "xdg-cache")}, **(env or {}))
+    os.chdir(work_dir)
+    results = []
+    try:
+        for task in tasks:
+            defaults = task.get("module_defaults", {}).get("group/carbonblack.cloud.cbc", connection) or {}
+            (action, options), = [(key, value) for key, value in task.items() if key.startswith(MODULE_PREFIX)]
+            run = run_module(action[len(MODULE_PREFIX):], dict(defaults, **(options or {})), check_mode=check_mode,
+                             diff=diff)
+            results.append(run.result)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return TaskRuns(results)
 
 
 def isolate_environment(monkeypatch, tmp_path):
@@ -102,4 +163,5 @@ class SimulatorState:
         return self.sim.devices(self.sim.device_ids()).values()
 
 
-__all__ = ["ModuleRun", "SimulatorState", "api_key_connection", "applied_writes", "isolate_environment", "run_module"]
+__all__ = ["ModuleRun", "SimulatorState", "TaskRuns", "api_key_connection", "applied_writes", "isolate_environment",
+           "run_module", "run_tasks"]

@@ -10,6 +10,7 @@ __metaclass__ = type
 import time
 
 
+from inprocess import run_tasks
 from playbook_runner import run_playbook
 
 ORG = "ABCD1234"
@@ -170,7 +171,7 @@ def test_tls_verification_uses_the_ca_and_fails_without_it(simulator, tmp_path):
     def check_with(connection):
         return dict(check(apis=["devices"]), module_defaults={"group/carbonblack.cloud.cbc": connection})
 
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         check(apis=["devices"]),
         check_with(without_ca),
         check_with(dict(without_ca, ssl_verify=False)),
@@ -191,7 +192,7 @@ def test_429_is_honoured_on_post_and_a_storm_ends_in_a_clear_error(simulator, tm
     simulator.add_fault(path="devices/_search", status=429, retry_after=1, count=2)
     mark = simulator.mark()
     started = time.monotonic()
-    run = run_playbook(tmp_path, [check(apis=["devices"])], connection=api_key(simulator))
+    run = run_tasks(tmp_path, [check(apis=["devices"])], connection=api_key(simulator))
     assert run[0]["accessible"] == ["devices"]
     assert [entry["status"] for entry in simulator.requests(since=mark)] == [429, 429, 200]
     assert time.monotonic() - started >= 2
@@ -199,7 +200,7 @@ def test_429_is_honoured_on_post_and_a_storm_ends_in_a_clear_error(simulator, tm
     simulator.add_fault(path="devices/_search", status=429, retry_after=1)
     try:
         mark = simulator.mark()
-        run = run_playbook(tmp_path, [check(apis=["devices"], required=["devices"])], connection=api_key(simulator))
+        run = run_tasks(tmp_path, [check(apis=["devices"], required=["devices"])], connection=api_key(simulator))
     finally:
         simulator.clear_faults()
     assert run[0]["failed"] is True
@@ -213,7 +214,7 @@ def test_5xx_and_dropped_connections_are_retried_for_reads(simulator, tmp_path):
     simulator.add_fault(path="configs", drop=True, count=1)
     try:
         mark = simulator.mark()
-        run = run_playbook(tmp_path, [check(apis=["devices", "policies", "data_forwarder"])],
+        run = run_tasks(tmp_path, [check(apis=["devices", "policies", "data_forwarder"])],
                            connection=api_key(simulator))
     finally:
         simulator.clear_faults()
@@ -237,7 +238,7 @@ def test_check_mode_runs_the_read_only_probes(simulator, tmp_path):
 
 def test_environment_variables_are_a_fallback(simulator, tmp_path):
     env = {"CBC_URL": simulator.url, "CBAPI_TOKEN": FULL_TOKEN, "CBAPI_ORG_KEY": ORG}
-    run = run_playbook(tmp_path, [check(apis=["devices"], ssl_cert_file=simulator.ca_file)], env=env)
+    run = run_tasks(tmp_path, [check(apis=["devices"], ssl_cert_file=simulator.ca_file)], env=env)
     assert run[0]["accessible"] == ["devices"] and run[0]["api_id"] == "FULLACCESS"
 
 

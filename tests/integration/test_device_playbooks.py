@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from inprocess import run_tasks
 from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run_playbook
 
 ORG = "ABCD1234"
@@ -84,7 +85,7 @@ def test_release_only_touches_quarantined_devices(sim, tmp_path):
     quarantined = sorted(d["id"] for d in fleet(sim) if d["quarantined"])
     assert quarantined
     mark = sim.mark()
-    run = run_playbook(tmp_path, [device_task(criteria={"status": ["REGISTERED"]}, quarantined=False)],
+    run = run_tasks(tmp_path, [device_task(criteria={"status": ["REGISTERED"]}, quarantined=False)],
                        connection=api_key_connection(sim))
     assert run[0]["changed"] is True
     sent = writes(sim.requests(since=mark))
@@ -106,7 +107,7 @@ def test_policy_by_name_sensor_version_bypass_and_scan_are_idempotent(sim, tmp_p
         device_task(device_ids=ids, background_scan=True),
     ]
     mark = sim.mark()
-    run = run_playbook(tmp_path, tasks + tasks, connection=api_key_connection(sim), args=["--diff"])
+    run = run_tasks(tmp_path, tasks + tasks, connection=api_key_connection(sim), args=["--diff"])
     entries = sim.requests(since=mark)
     assert [run[index]["changed"] for index in range(8)] == [True] * 4 + [False] * 4
     assert [(e["body"]["action_type"], sorted(e["body"]["device_id"])) for e in writes(entries)] == [
@@ -123,7 +124,7 @@ def test_policy_by_name_sensor_version_bypass_and_scan_are_idempotent(sim, tmp_p
 
     # and back: bypass off, scan off
     mark = sim.mark()
-    run = run_playbook(tmp_path, [device_task(device_ids=ids, bypass=False, background_scan=False)],
+    run = run_tasks(tmp_path, [device_task(device_ids=ids, bypass=False, background_scan=False)],
                        connection=api_key_connection(sim))
     assert [entry["body"]["action_type"] for entry in writes(sim.requests(since=mark))] == ["BYPASS", "BACKGROUND_SCAN"]
     assert all(d["status"] == "REGISTERED" and d["scan_status"] == "STOPPED" for d in sim.devices(ids).values())
@@ -136,7 +137,7 @@ def test_uninstall_and_delete_act_only_where_state_needs_it(sim, tmp_path):
     assert deregistered
     both = deregistered + registered
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         device_task(device_ids=both, delete_sensor=True),
         device_task(device_ids=registered, uninstall_sensor=True),
         device_task(device_ids=registered, uninstall_sensor=True),
@@ -222,7 +223,7 @@ def test_partial_batch_failure_reports_done_and_not_done_and_a_rerun_finishes(si
     # A definite rejection (400) of the second batch; lost answers and 5xx are reconciled instead (test_fault_suite).
     sim.add_fault(path="device_actions", status=400, after=1, count=1)
     task = device_task(criteria={"os": ["LINUX"]}, quarantined=True, batch_size=2)
-    run = run_playbook(tmp_path, [task], connection=api_key_connection(sim))
+    run = run_tasks(tmp_path, [task], connection=api_key_connection(sim))
     result = run[0]
     assert result["failed"] is True and result["changed"] is True
     assert result["msg"].startswith("QUARANTINE stopped after 2 of %d devices: POST " % len(linux))
@@ -231,7 +232,7 @@ def test_partial_batch_failure_reports_done_and_not_done_and_a_rerun_finishes(si
     assert [i for i in linux if state[i]["quarantined"]] == linux[:2]
 
     mark = sim.mark()
-    rerun = run_playbook(tmp_path, [task], connection=api_key_connection(sim))[0]
+    rerun = run_tasks(tmp_path, [task], connection=api_key_connection(sim))[0]
     assert rerun["changed"] is True and rerun["actions"][0]["count"] == len(linux) - 2
     assert all(d["quarantined"] for d in sim.devices(linux).values())
     assert len(writes(sim.requests(since=mark))) == -(-(len(linux) - 2) // 2)
@@ -295,7 +296,7 @@ def test_device_info_selection_sort_limit_and_exclusions(sim, tmp_path):
     linux = sorted(d["id"] for d in devices if d["os"] == "LINUX")
     linux_not_dereg = sorted(d["id"] for d in devices if d["os"] == "LINUX" and d["status"] != "DEREGISTERED")
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         info_task(),
         info_task(criteria={"os": ["LINUX"]}),
         info_task(criteria={"os": ["LINUX"]}, exclusions={"status": ["DEREGISTERED"]}),

@@ -14,6 +14,7 @@ import sys
 import pytest
 import yaml
 
+from inprocess import run_tasks
 from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run_playbook
 
 ORG = "ABCD1234"
@@ -46,7 +47,7 @@ S3_ALERTS = dict(name="alerts-to-s3", type="alert", s3_bucket_name="acme-cbc", s
 
 def test_create_rerun_update_disable_delete(sim, tmp_path):
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         forwarder_task(sim, **S3_ALERTS),
         forwarder_task(sim, **S3_ALERTS),
     ])
@@ -63,7 +64,7 @@ def test_create_rerun_update_disable_delete(sim, tmp_path):
 
     config_id = stored[0]["id"]
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         forwarder_task(sim, name="alerts-to-s3", s3_prefix="alerts-v2"),
         forwarder_task(sim, name="alerts-to-s3", enabled=False),
         forwarder_task(sim, name="alerts-to-s3", enabled=False),
@@ -81,7 +82,7 @@ def test_create_rerun_update_disable_delete(sim, tmp_path):
     assert stored[0]["update_time"] > stored[0]["create_time"]
 
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         forwarder_task(sim, name="alerts-to-s3", state="absent"),
         forwarder_task(sim, name="alerts-to-s3", state="absent"),
     ])
@@ -123,7 +124,7 @@ def test_misconfigured_bucket_is_one_clear_line_and_nothing_is_created(sim, tmp_
     mark = sim.mark()
     other_prefix = dict(S3_ALERTS)
     other_prefix["s3_prefix"] = "other"
-    run = run_playbook(tmp_path, [forwarder_task(sim, **S3_ALERTS), forwarder_task(sim, **other_prefix)])
+    run = run_tasks(tmp_path, [forwarder_task(sim, **S3_ALERTS), forwarder_task(sim, **other_prefix)])
     assert run[0]["failed"] is True and run[0]["http_status"] == 400
     message = run[0]["msg"]
     assert "\n" not in message
@@ -137,14 +138,14 @@ def test_misconfigured_bucket_is_one_clear_line_and_nothing_is_created(sim, tmp_
     assert [config["s3_prefix"] for config in sim.forwarders()] == ["other"]
 
     # an update that moves to the bad prefix fails the same way and changes nothing
-    run = run_playbook(tmp_path, [forwarder_task(sim, name="alerts-to-s3", s3_prefix="alerts")])
+    run = run_tasks(tmp_path, [forwarder_task(sim, name="alerts-to-s3", s3_prefix="alerts")])
     assert run[0]["failed"] is True and "under prefix 'alerts'" in run[0]["msg"]
     assert sim.forwarders()[0]["s3_prefix"] == "other"
 
 
 def test_bad_input_is_rejected_before_any_request(sim, tmp_path):
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         forwarder_task(sim, name="x", type="alerts", s3_bucket_name="b"),
         forwarder_task(sim, name="x", type="endpoint.event", **AZURE),
         forwarder_task(sim, name="x", type="alert", destination="aws_s3"),
@@ -165,9 +166,9 @@ def test_bad_input_is_rejected_before_any_request(sim, tmp_path):
 
 
 def test_create_needs_type_and_type_cannot_change(sim, tmp_path):
-    run_playbook(tmp_path, [forwarder_task(sim, **S3_ALERTS)])
+    run_tasks(tmp_path, [forwarder_task(sim, **S3_ALERTS)])
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         forwarder_task(sim, name="new-one", s3_bucket_name="b"),
         forwarder_task(sim, name="alerts-to-s3", type="watchlist.hit"),
         forwarder_task(sim, id="00000000-0000-0000-0000-000000000000", name="n", type="alert", s3_bucket_name="b"),
@@ -182,7 +183,7 @@ def test_duplicate_names_list_ids_and_id_renames(sim, tmp_path):
     first = sim.add_forwarder(name="dup", type="alert", destination="aws_s3", s3_bucket_name="b1", enabled=True)
     second = sim.add_forwarder(name="dup", type="alert", destination="aws_s3", s3_bucket_name="b2", enabled=True)
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         forwarder_task(sim, name="dup", enabled=False),
         forwarder_task(sim, id=second["id"], name="dup"),
         forwarder_task(sim, id=second["id"], name="renamed"),
@@ -216,7 +217,7 @@ def test_both_list_shapes(sim, tmp_path, shape):
                                  enabled=True, version_constraint="1.0.0")
     sim.forwarder_settings(list_shape=shape)
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         info_task(sim),
         # a config without 'destination' (made before Azure support) counts as aws_s3
         forwarder_task(sim, name="legacy", type="endpoint.event", destination="aws_s3", s3_bucket_name="old-bucket",
@@ -267,11 +268,11 @@ def test_azure_secret_is_never_shown_and_update_secret(sim, tmp_path):
 
 
 def test_info_filters_and_health_check(sim, tmp_path):
-    run_playbook(tmp_path, [forwarder_task(sim, **S3_ALERTS),
+    run_tasks(tmp_path, [forwarder_task(sim, **S3_ALERTS),
                             forwarder_task(sim, name="events", type="endpoint.event", s3_bucket_name="ev")])
     sim.forwarder_settings(misconfigured_buckets=["ev"])
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         info_task(sim),
         info_task(sim, health_check=True),
         info_task(sim, name="events", health_check=True),
@@ -327,7 +328,7 @@ def test_filter_and_version_constraint(sim, tmp_path):
     bad_version = dict(events)
     bad_version["version_constraint"] = "2.0.0"
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         forwarder_task(sim, **events),
         forwarder_task(sim, **events),
         forwarder_task(sim, **no_filter),

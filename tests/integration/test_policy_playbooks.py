@@ -13,6 +13,7 @@ import sys
 
 import requests
 
+from inprocess import run_tasks
 from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run_playbook
 
 ORG = "ABCD1234"
@@ -98,7 +99,7 @@ def test_create_check_mode_then_create_then_rerun_sends_no_write(sim, tmp_path):
 def test_partial_update_keeps_unmentioned_settings(sim, tmp_path):
     before = server_policy(sim, ADVANCED)
     mark = sim.mark()
-    run = run_playbook(tmp_path, [policy_task(sim, name="Advanced", av_settings={"on_access_scan": {"mode": "NORMAL"}},
+    run = run_tasks(tmp_path, [policy_task(sim, name="Advanced", av_settings={"on_access_scan": {"mode": "NORMAL"}},
                                               sensor_settings=[{"name": "SHOW_UI", "value": True}])])
     entries = sim.requests(since=mark)
     assert run[0]["changed"] is True and run[0]["action"] == "updated"
@@ -130,7 +131,7 @@ def test_rules_by_content_then_purge(sim, tmp_path):
     stated = [new_rule, changed_pup] + [dict((k, r[k]) for k in ("action", "application", "operation", "required"))
                                         for r in reversed(before["rules"]) if r["id"] != pup["id"]]
     mark = sim.mark()
-    run = run_playbook(tmp_path, [policy_task(sim, name="Advanced", rules=stated),
+    run = run_tasks(tmp_path, [policy_task(sim, name="Advanced", rules=stated),
                                   policy_task(sim, name="Advanced", rules=stated),
                                   policy_task(sim, name="Advanced", rules=[MALWARE_RULE], purge_rules=True),
                                   policy_task(sim, name="Advanced", sensor_settings={"SHOW_UI": "false"},
@@ -149,7 +150,7 @@ def test_rules_by_content_then_purge(sim, tmp_path):
 
 def test_identity_by_id_renames_and_refuses_a_taken_name(sim, tmp_path):
     mark = sim.mark()
-    run = run_playbook(tmp_path, [policy_task(sim, id=MONITORED, name="Observe only"),
+    run = run_tasks(tmp_path, [policy_task(sim, id=MONITORED, name="Observe only"),
                                   policy_task(sim, id=MONITORED, name="Observe only", priority_level="LOW"),
                                   policy_task(sim, id=MONITORED, name="Advanced"),
                                   policy_task(sim, id=99999, name="Nope")])
@@ -166,7 +167,7 @@ def test_delete_refuses_devices_without_force(sim, tmp_path):
     advanced = [p for p in summaries(sim) if p["id"] == ADVANCED][0]
     assert advanced["num_devices"] > 0
     mark = sim.mark()
-    run = run_playbook(tmp_path, [policy_task(sim, name="Advanced", state="absent"),
+    run = run_tasks(tmp_path, [policy_task(sim, name="Advanced", state="absent"),
                                   policy_task(sim, name="Advanced", state="absent", force=True),
                                   policy_task(sim, name="Advanced", state="absent", force=True)])
     assert run[0]["failed"] and "still has %d device(s)" % advanced["num_devices"] in run[0]["msg"]
@@ -207,7 +208,7 @@ def test_check_mode_diff_shows_only_stated_fields_that_change(sim, tmp_path):
 
 def test_rule_config_change_uses_only_the_rule_configs_endpoint(sim, tmp_path):
     mark = sim.mark()
-    run = run_playbook(tmp_path, [
+    run = run_tasks(tmp_path, [
         policy_task(sim, name="Monitored", rule_configs=[{"name": "Privilege Escalation", "category": "core_prevention",
                                                           "parameters": {"WindowsAssignmentMode": "BLOCK"}},
                                                          {"id": "cc075469-8d1e-4056-84b6-0e6f437c4010",
@@ -247,7 +248,7 @@ def test_bad_enum_is_rejected_before_any_request(sim, tmp_path):
     tasks = [policy_task(sim, **(options if "policies" in options else dict(options, name="Advanced")))
              for options, unused_expected in BAD_ENUMS]
     mark = sim.mark()
-    run = run_playbook(tmp_path, tasks)
+    run = run_tasks(tmp_path, tasks)
     for index, (options, expected) in enumerate(BAD_ENUMS):
         assert run[index]["failed"] and expected in run[index]["msg"], (options, run[index]["msg"])
     assert sim.requests(since=mark) == []
@@ -256,7 +257,7 @@ def test_bad_enum_is_rejected_before_any_request(sim, tmp_path):
 def test_duplicate_names_are_an_error_listing_the_ids(sim, tmp_path):
     ids = [http(sim, "POST", BASE, {"name": "Twin", "priority_level": "LOW"}).json()["id"] for _index in range(2)]
     mark = sim.mark()
-    run = run_playbook(tmp_path, [policy_task(sim, name="Twin", description="x"),
+    run = run_tasks(tmp_path, [policy_task(sim, name="Twin", description="x"),
                                   policy_task(sim, name="Twin", state="absent"),
                                   policy_task(sim, id=ids[1], name="Twin", description="the second")])
     for result in run.results["task0"], run.results["task1"]:
@@ -268,7 +269,7 @@ def test_duplicate_names_are_an_error_listing_the_ids(sim, tmp_path):
 
 def test_missing_update_permission_is_403_naming_it(sim, tmp_path):
     mark = sim.mark()
-    result = run_playbook(tmp_path, [policy_task(sim, token=POLICYREAD_TOKEN, name="Advanced", priority_level="LOW")])[0]
+    result = run_tasks(tmp_path, [policy_task(sim, token=POLICYREAD_TOKEN, name="Advanced", priority_level="LOW")])[0]
     assert result["failed"] and result["http_status"] == 403
     assert "org.policies UPDATE" in result["msg"]
     entries = sim.requests(since=mark)
@@ -290,19 +291,19 @@ def fifty_policies(changed_index=None):
 
 def test_fifty_matching_policies_cost_at_most_51_requests_and_no_write(sim, tmp_path):
     mark = sim.mark()
-    created = run_playbook(tmp_path, [policy_task(sim, policies=fifty_policies())])[0]
+    created = run_tasks(tmp_path, [policy_task(sim, policies=fifty_policies())])[0]
     assert created["changed"] is True and [r["action"] for r in created["results"]] == ["created"] * 50
     assert apis(writes(sim.requests(since=mark))) == ["policies.create"] * 50  # rule configs already at default
 
     mark = sim.mark()
-    rerun = run_playbook(tmp_path, [policy_task(sim, policies=fifty_policies())])[0]
+    rerun = run_tasks(tmp_path, [policy_task(sim, policies=fifty_policies())])[0]
     entries = sim.requests(since=mark)
     assert rerun["changed"] is False and writes(entries) == []
     assert len(entries) <= 51 and len(entries) == rerun["requests_sent"] == 51
     assert apis(entries) == ["policies.summary"] + ["policies.get"] * 50
 
     mark = sim.mark()
-    one = run_playbook(tmp_path, [policy_task(sim, policies=fifty_policies(changed_index=17))], args=["--diff"])[0]
+    one = run_tasks(tmp_path, [policy_task(sim, policies=fifty_policies(changed_index=17))], args=["--diff"])[0]
     entries = sim.requests(since=mark)
     sent = writes(entries)
     assert len(sent) == 1 and sent[0]["api"] == "policies.update" and len(entries) == 52
@@ -316,7 +317,7 @@ def test_fifty_matching_policies_cost_at_most_51_requests_and_no_write(sim, tmp_
 
 def test_policy_info(sim, tmp_path):
     mark = sim.mark()
-    run = run_playbook(tmp_path, [info_task(sim), info_task(sim, name=["Advanced", "Standard"]),
+    run = run_tasks(tmp_path, [info_task(sim), info_task(sim, name=["Advanced", "Standard"]),
                                   info_task(sim, id=[MONITORED]), info_task(sim, name=["Nope"], id=[4242]),
                                   info_task(sim, name=["Nope"], allow_missing=True)])
     assert [p["name"] for p in run[0]["policies"]] == ["Standard", "Advanced", "Monitored"]
