@@ -215,7 +215,7 @@ def test_5xx_and_dropped_connections_are_retried_for_reads(simulator, tmp_path):
     try:
         mark = simulator.mark()
         run = run_tasks(tmp_path, [check(apis=["devices", "policies", "data_forwarder"])],
-                           connection=api_key(simulator))
+                        connection=api_key(simulator))
     finally:
         simulator.clear_faults()
     assert run[0]["accessible"] == ["devices", "policies", "data_forwarder"], run[0]

@@ -86,7 +86,7 @@ def test_release_only_touches_quarantined_devices(sim, tmp_path):
     assert quarantined
     mark = sim.mark()
     run = run_tasks(tmp_path, [device_task(criteria={"status": ["REGISTERED"]}, quarantined=False)],
-                       connection=api_key_connection(sim))
+                    connection=api_key_connection(sim))
     assert run[0]["changed"] is True
     sent = writes(sim.requests(since=mark))
     assert len(sent) == 1 and sorted(sent[0]["body"]["device_id"]) == quarantined
@@ -125,7 +125,7 @@ def test_policy_by_name_sensor_version_bypass_and_scan_are_idempotent(sim, tmp_p
     # and back: bypass off, scan off
     mark = sim.mark()
     run = run_tasks(tmp_path, [device_task(device_ids=ids, bypass=False, background_scan=False)],
-                       connection=api_key_connection(sim))
+                    connection=api_key_connection(sim))
     assert [entry["body"]["action_type"] for entry in writes(sim.requests(since=mark))] == ["BYPASS", "BACKGROUND_SCAN"]
     assert all(d["status"] == "REGISTERED" and d["scan_status"] == "STOPPED" for d in sim.devices(ids).values())
 

@@ -269,7 +269,7 @@ def test_azure_secret_is_never_shown_and_update_secret(sim, tmp_path):
 
 def test_info_filters_and_health_check(sim, tmp_path):
     run_tasks(tmp_path, [forwarder_task(sim, **S3_ALERTS),
-                            forwarder_task(sim, name="events", type="endpoint.event", s3_bucket_name="ev")])
+                         forwarder_task(sim, name="events", type="endpoint.event", s3_bucket_name="ev")])
     sim.forwarder_settings(misconfigured_buckets=["ev"])
     mark = sim.mark()
     run = run_tasks(tmp_path, [

@@ -100,7 +100,7 @@ def test_partial_update_keeps_unmentioned_settings(sim, tmp_path):
     before = server_policy(sim, ADVANCED)
     mark = sim.mark()
     run = run_tasks(tmp_path, [policy_task(sim, name="Advanced", av_settings={"on_access_scan": {"mode": "NORMAL"}},
-                                              sensor_settings=[{"name": "SHOW_UI", "value": True}])])
+                                           sensor_settings=[{"name": "SHOW_UI", "value": True}])])
     entries = sim.requests(since=mark)
     assert run[0]["changed"] is True and run[0]["action"] == "updated"
     assert apis(entries) == ["policies.summary", "policies.get", "policies.update"]
@@ -132,10 +132,10 @@ def test_rules_by_content_then_purge(sim, tmp_path):
                                         for r in reversed(before["rules"]) if r["id"] != pup["id"]]
     mark = sim.mark()
     run = run_tasks(tmp_path, [policy_task(sim, name="Advanced", rules=stated),
-                                  policy_task(sim, name="Advanced", rules=stated),
-                                  policy_task(sim, name="Advanced", rules=[MALWARE_RULE], purge_rules=True),
-                                  policy_task(sim, name="Advanced", sensor_settings={"SHOW_UI": "false"},
-                                              purge_sensor_settings=True)])
+                               policy_task(sim, name="Advanced", rules=stated),
+                               policy_task(sim, name="Advanced", rules=[MALWARE_RULE], purge_rules=True),
+                               policy_task(sim, name="Advanced", sensor_settings={"SHOW_UI": "false"},
+                                           purge_sensor_settings=True)])
     assert run[0]["changed"] is True and run[1]["changed"] is False and run[2]["changed"] is True
     assert run[0]["before"]["rules"] == [dict((k, pup[k]) for k in ("required", "action", "application", "operation"))]
     assert run[0]["after"]["rules"] == [dict(changed_pup, required=True), new_rule]
@@ -151,9 +151,9 @@ def test_rules_by_content_then_purge(sim, tmp_path):
 def test_identity_by_id_renames_and_refuses_a_taken_name(sim, tmp_path):
     mark = sim.mark()
     run = run_tasks(tmp_path, [policy_task(sim, id=MONITORED, name="Observe only"),
-                                  policy_task(sim, id=MONITORED, name="Observe only", priority_level="LOW"),
-                                  policy_task(sim, id=MONITORED, name="Advanced"),
-                                  policy_task(sim, id=99999, name="Nope")])
+                               policy_task(sim, id=MONITORED, name="Observe only", priority_level="LOW"),
+                               policy_task(sim, id=MONITORED, name="Advanced"),
+                               policy_task(sim, id=99999, name="Nope")])
     assert run[0]["changed"] is True and run[0]["before"] == {"name": "Monitored"} and run[0]["after"] == {"name": "Observe only"}
     assert run[1]["changed"] is False
     assert run[2]["failed"] and "taken by id %d" % ADVANCED in run[2]["msg"]
@@ -168,8 +168,8 @@ def test_delete_refuses_devices_without_force(sim, tmp_path):
     assert advanced["num_devices"] > 0
     mark = sim.mark()
     run = run_tasks(tmp_path, [policy_task(sim, name="Advanced", state="absent"),
-                                  policy_task(sim, name="Advanced", state="absent", force=True),
-                                  policy_task(sim, name="Advanced", state="absent", force=True)])
+                               policy_task(sim, name="Advanced", state="absent", force=True),
+                               policy_task(sim, name="Advanced", state="absent", force=True)])
     assert run[0]["failed"] and "still has %d device(s)" % advanced["num_devices"] in run[0]["msg"]
     assert run[1]["changed"] is True and run[1]["action"] == "deleted"
     assert run[1]["moved_devices"] == advanced["num_devices"]
@@ -258,8 +258,8 @@ def test_duplicate_names_are_an_error_listing_the_ids(sim, tmp_path):
     ids = [http(sim, "POST", BASE, {"name": "Twin", "priority_level": "LOW"}).json()["id"] for _index in range(2)]
     mark = sim.mark()
     run = run_tasks(tmp_path, [policy_task(sim, name="Twin", description="x"),
-                                  policy_task(sim, name="Twin", state="absent"),
-                                  policy_task(sim, id=ids[1], name="Twin", description="the second")])
+                               policy_task(sim, name="Twin", state="absent"),
+                               policy_task(sim, id=ids[1], name="Twin", description="the second")])
     for result in run.results["task0"], run.results["task1"]:
         assert result["failed"] and "2 policies are named 'Twin' (ids %d, %d)" % tuple(ids) in result["msg"]
     assert run[2]["changed"] is True
@@ -318,8 +318,8 @@ def test_fifty_matching_policies_cost_at_most_51_requests_and_no_write(sim, tmp_
 def test_policy_info(sim, tmp_path):
     mark = sim.mark()
     run = run_tasks(tmp_path, [info_task(sim), info_task(sim, name=["Advanced", "Standard"]),
-                                  info_task(sim, id=[MONITORED]), info_task(sim, name=["Nope"], id=[4242]),
-                                  info_task(sim, name=["Nope"], allow_missing=True)])
+                               info_task(sim, id=[MONITORED]), info_task(sim, name=["Nope"], id=[4242]),
+                               info_task(sim, name=["Nope"], allow_missing=True)])
     assert [p["name"] for p in run[0]["policies"]] == ["Standard", "Advanced", "Monitored"]
     assert set(run[0]["policies"][0]) == {"id", "name", "description", "priority_level", "is_system", "position",
                                           "num_devices"}
