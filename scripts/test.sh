@@ -8,7 +8,7 @@
 #   sanity  ansible-test sanity on a copy of the collection, offline
 #   lint    ansible-lint --profile production
 #
-# With both unit and sanity, sanity runs in the background while pytest runs (its output follows pytest's).
+# With unit, sanity and lint run in the background while pytest runs (their output follows pytest's).
 # Stops at the first failing step, always prints a summary with the time of each step. The last line is
 #   "summary: N passed, N failed[, N skipped]"
 # where every pytest test counts as one, and sanity and lint count as one check each.
@@ -18,7 +18,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 steps=()
 for arg in "$@"; do
@@ -216,19 +216,46 @@ step_lint() {
 ensure_venv
 ensure_collection_path
 
-# sanity in the background while pytest runs, when both are asked for: "$WORK_TMP/sanity.rc" holds its exit code.
-background_sanity=""
+# sanity and lint in the background while pytest runs (pytest leaves part of the CPUs idle), when they are
+# asked for together with unit: "$WORK_TMP/<step>.rc" holds each one's exit code, <step>.log its output.
+background=()
 case " ${steps[*]} " in
-    *" unit "*) case " ${steps[*]} " in *" sanity "*) background_sanity=1 ;; esac ;;
-esac
-case "$background_sanity" in
-    1)
-        sanity_start=$SECONDS
-        ( rc=0; step_sanity >"$WORK_TMP/sanity.log" 2>&1 || rc=$?; echo "$rc" >"$WORK_TMP/sanity.rc";
-          echo "$((SECONDS - sanity_start))" >"$WORK_TMP/sanity.seconds" ) &
-        sanity_pid=$!
+    *" unit "*)
+        for step in sanity lint; do
+            case " ${steps[*]} " in *" $step "*) background+=("$step") ;; esac
+        done
         ;;
 esac
+if [ "${#background[@]}" -gt 0 ]; then
+    (
+        for step in "${background[@]}"; do
+            step_start=$SECONDS
+            rc=0
+            case "$step" in
+                sanity) step_sanity >"$WORK_TMP/$step.log" 2>&1 || rc=$? ;;
+                lint) step_lint >"$WORK_TMP/$step.log" 2>&1 || rc=$? ;;
+            esac
+            echo "$((SECONDS - step_start))" >"$WORK_TMP/$step.seconds"
+            echo "$rc" >"$WORK_TMP/$step.rc"
+        done
+    ) &
+    background_pid=$!
+fi
+
+in_background() {
+    local step
+    for step in "${background[@]}"; do [ "$step" = "$1" ] && return 0; done
+    return 1
+}
+
+# Wait until a background step has finished, print its output and set rc and start from it.
+collect_background() {
+    while [ ! -f "$WORK_TMP/$1.rc" ] && kill -0 "$background_pid" 2>/dev/null; do sleep 1; done
+    echo "(ran in the background while pytest ran)"
+    cat "$WORK_TMP/$1.log" 2>/dev/null || true
+    rc="$(cat "$WORK_TMP/$1.rc" 2>/dev/null || echo 1)"
+    start=$((SECONDS - $(cat "$WORK_TMP/$1.seconds" 2>/dev/null || echo 0)))
+}
 
 overall=0
 for step in "${steps[@]}"; do
@@ -238,18 +265,15 @@ for step in "${steps[@]}"; do
     rc=0
     case "$step" in
         unit) step_unit || rc=$? ;;
-        sanity)
-            if [ -n "$background_sanity" ]; then
-                echo "(ran in the background while pytest ran)"
-                wait "$sanity_pid" || true
-                cat "$WORK_TMP/sanity.log"
-                rc="$(cat "$WORK_TMP/sanity.rc" 2>/dev/null || echo 1)"
-                start=$((SECONDS - $(cat "$WORK_TMP/sanity.seconds" 2>/dev/null || echo 0)))
-            else
+        sanity|lint)
+            if in_background "$step"; then
+                collect_background "$step"
+            elif [ "$step" = sanity ]; then
                 step_sanity || rc=$?
+            else
+                step_lint || rc=$?
             fi
             ;;
-        lint) step_lint || rc=$? ;;
     esac
     took=$((SECONDS - start))
     if [ "$rc" -eq 0 ]; then
@@ -264,7 +288,7 @@ for step in "${steps[@]}"; do
     fi
 done
 
-# A failed step stops the run; a background sanity still running is waited for (its work dir goes with WORK_TMP).
-if [ -n "$background_sanity" ]; then wait "$sanity_pid" 2>/dev/null || true; fi
+# A failed step stops the run; background steps still running are waited for (their work dir goes with WORK_TMP).
+if [ -n "${background_pid:-}" ]; then wait "$background_pid" 2>/dev/null || true; fi
 print_summary
 exit "$overall"

@@ -25,9 +25,10 @@ from inprocess import SimulatorState, api_key_connection, applied_writes, isolat
 API_PATHS = r"^/(appservices|policyservice|data_forwarder|api/alerts)/"
 # Slow answers: the module's timeout (1 s, the smallest the option takes) is scaled down to SHORT_TIMEOUT in
 # this process, and the server answers after SLOW_MS; the pause before a read-back is SETTLE seconds.
+# A write slowed by SLOW_MS is applied 0.4 s before the read-back that follows its timeout (0.3 + 0.55 - 0.45).
 SHORT_TIMEOUT = 0.3
-SLOW_MS = 600
-SETTLE = 0.7
+SLOW_MS = 450
+SETTLE = 0.55
 FAULTS = {
     "429_retry_after": {"status": 429, "retry_after": 1},
     "429": {"status": 429},
