@@ -19,6 +19,8 @@ CALLBACK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callbac
 # module_bytecode_cache/sitecustomize.py: compiled module_utils are reused across the module processes of all runs.
 BYTECODE_CACHE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "module_bytecode_cache")
 BYTECODE_CACHE = os.path.join(REPO_ROOT, "tests", "output", "module-bytecode")
+# ... and the controller's AnsiballZ payloads across runs, keyed by the content of plugins/ (same file).
+PAYLOAD_CACHE = os.path.join(REPO_ROOT, "tests", "output", "ansiballz-payloads")
 ORG = "ABCD1234"
 # The simulator's built-in full-access key (tests/simulator/README.md).
 FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
@@ -121,6 +123,8 @@ def run_play(work_dir, play_body, export, connection=None, env=None, args=(), pl
         "CBC_TEST_EXPORT": ",".join(export),
         "PYTHONPATH": os.pathsep.join([BYTECODE_CACHE_DIR] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
         "CBC_TEST_BYTECODE_CACHE": BYTECODE_CACHE,
+        "CBC_TEST_PAYLOAD_CACHE": PAYLOAD_CACHE,
+        "CBC_TEST_PAYLOAD_SOURCES": os.path.join(REPO_ROOT, "plugins"),
     })
     os.makedirs(run_env["HOME"], exist_ok=True)
     run_env.update(env or {})

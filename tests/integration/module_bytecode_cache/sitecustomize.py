@@ -1,13 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) carbonblack.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Test-only: a bytecode cache for the module processes of the integration tests' ansible-playbook runs.
+"""Test-only: caches for the integration tests' ansible-playbook runs (module processes and the controller).
 
 An AnsiballZ module imports ``ansible.module_utils`` and the collection's module_utils from a zip of sources, and
 Python's zipimport compiles every one of them on every task (about 0.35 s of CPU per task, more than half of a
 module run). With this directory on PYTHONPATH, Python imports this file at start-up; it puts an importer for
 AnsiballZ payload zips in front of zipimport that caches the compiled code by a hash of the source and its path
 inside the zip, in $CBC_TEST_BYTECODE_CACHE. The code that runs is the same; only its compilation is reused.
+
+On the controller, ansible-core builds each module's AnsiballZ payload once per run (scanning and zipping its
+module_utils, about 0.65 s a module) in a per-run directory. With $CBC_TEST_PAYLOAD_CACHE set, that directory is
+shared by all runs, under a key made of the ansible-core version and the content of every file in
+$CBC_TEST_PAYLOAD_SOURCES (the collection's plugins), so a changed module or module_util is never served stale.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import importlib.abc
 import marshal
 import os
 import sys
@@ -79,6 +85,59 @@ def _payload_hook(path):
     return CachingZipImporter(path)
 
 
+class _SharedPayloadDirectory:
+    """ansible.constants, except DEFAULT_LOCAL_TMP (only used by module_common for its payload cache)."""
+
+    def __init__(self, constants, directory):
+        self._constants = constants
+        self.DEFAULT_LOCAL_TMP = directory  # pylint: disable=invalid-name
+
+    def __getattr__(self, name):
+        return getattr(self._constants, name)
+
+
+def _payload_cache_directory(root, sources):
+    import ansible  # pylint: disable=import-outside-toplevel
+    digest = hashlib.sha256(("%s\0%s\0" % (ansible.__version__, MAGIC)).encode("utf-8"))
+    for directory, subdirectories, files in sorted(os.walk(sources)):
+        subdirectories.sort()
+        for name in sorted(files):
+            if name.endswith((".py", ".yml", ".yaml")):
+                path = os.path.join(directory, name)
+                digest.update(path.encode("utf-8") + b"\0")
+                with open(path, "rb") as handle:
+                    digest.update(handle.read())
+    return os.path.join(root, digest.hexdigest()[:16])
+
+
+class _ModuleCommonFinder(importlib.abc.MetaPathFinder):
+    """Points ansible.executor.module_common's payload cache at the shared directory once it is imported."""
+
+    TARGET = "ansible.executor.module_common"
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.TARGET:
+            return None
+        sys.meta_path.remove(self)
+        try:
+            import importlib.util  # pylint: disable=import-outside-toplevel
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        original_exec = spec.loader.exec_module
+
+        def exec_module(module):
+            original_exec(module)
+            module.C = _SharedPayloadDirectory(module.C, _payload_cache_directory(
+                os.environ["CBC_TEST_PAYLOAD_CACHE"], os.environ["CBC_TEST_PAYLOAD_SOURCES"]))
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 if CACHE_DIR:
     sys.path_hooks.insert(0, _payload_hook)
     sys.path_importer_cache.clear()
+if os.environ.get("CBC_TEST_PAYLOAD_CACHE") and os.environ.get("CBC_TEST_PAYLOAD_SOURCES"):
+    sys.meta_path.insert(0, _ModuleCommonFinder())
