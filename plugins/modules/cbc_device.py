@@ -282,20 +282,21 @@ def changed_ids(plans):
 
 def details(plans, device_ids, names):
     """Name, before and after of each of ``device_ids``, merged over every plan that changes it."""
-    entries = dict((device_id, {"id": device_id, "name": names.get(device_id), "before": {}, "after": {}})
-                   for device_id in device_ids)
-    for plan in plans:
-        for device_id, (field, before, after) in plan.changes.items():
-            entry = entries.get(device_id)
-            if entry is None:
+    entries = []
+    for device_id in device_ids:
+        entry = {"id": device_id, "name": names.get(device_id), "before": {}, "after": {}}
+        for plan in plans:
+            if device_id not in plan.changes:
                 continue
+            field, before, after = plan.changes[device_id]
             if isinstance(before, dict):
                 entry["before"].update(before)
                 entry["after"].update(after)
             else:
                 entry["before"][field] = before
                 entry["after"][field] = after
-    return [entries[device_id] for device_id in device_ids]
+        entries.append(entry)
+    return entries
 
 
 def summary_diff(detailed, not_detailed, actions):
@@ -330,9 +331,10 @@ def run_device(module):
     changed = changed_ids(plans)
     limit = params["details_limit"]
     detailed_ids = changed if limit == 0 else changed[:limit]
-    names = dict((device["id"], device.get("name")) for device in devices)
+    wanted = set(detailed_ids)
+    names = dict((device["id"], device.get("name")) for device in devices if device["id"] in wanted)
     detailed = details(plans, detailed_ids, names)
-    del devices, names
+    del devices, names, wanted
     batch_size = params["batch_size"]
     actions = []
     missing = []

@@ -115,14 +115,19 @@ class Measured:
         return process.stdout, elapsed, peak_kib
 
 
-def playbook_runner(work_dir, measured, tasks):
-    playbook = os.path.join(work_dir, "job-%d.yml" % len(os.listdir(work_dir)))
+def playbook_command(work_dir, tasks, interpreter):
+    """``(command, environment)`` of an ansible-playbook run of ``tasks`` on localhost with this collection."""
+    playbook = os.path.join(work_dir, "playbook-%d.yml" % len(os.listdir(work_dir)))
     with open(playbook, "w") as handle:
         json.dump([{"name": "benchmark", "hosts": "localhost", "connection": "local", "gather_facts": False,
-                    "vars": {"ansible_python_interpreter": measured.python}, "tasks": tasks}], handle)
+                    "vars": {"ansible_python_interpreter": interpreter}, "tasks": tasks}], handle)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_root(os.path.join(work_dir, "collections")),
                ANSIBLE_NOCOLOR="1")
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", playbook]
+    return [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", playbook], env
+
+
+def playbook_runner(work_dir, measured, tasks):
+    command, env = playbook_command(work_dir, tasks, measured.python)
 
     def run():
         stdout, elapsed, peak = measured.run(command, env=env)

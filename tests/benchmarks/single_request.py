@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -30,9 +29,9 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "simulator"))
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "integration"))
 
 from cbcsim.testing import Simulator  # noqa: E402  pylint: disable=wrong-import-position
-from device_fleet import print_table  # noqa: E402  pylint: disable=wrong-import-position
+from device_fleet import playbook_command, print_table  # noqa: E402  pylint: disable=wrong-import-position
 from inprocess import SimulatorState  # noqa: E402  pylint: disable=wrong-import-position
-from playbook_runner import FULL_TOKEN, ORG, collections_root  # noqa: E402  pylint: disable=wrong-import-position
+from playbook_runner import FULL_TOKEN, ORG  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def module_task(sim, policy_id):
@@ -47,15 +46,9 @@ def uri_task(sim, policy_id):
 
 
 def run_playbook(work_dir, tasks):
-    playbook = os.path.join(work_dir, "playbook-%d.yml" % len(tasks))
-    with open(playbook, "w") as handle:
-        json.dump([{"name": "benchmark", "hosts": "localhost", "connection": "local", "gather_facts": False,
-                    "vars": {"ansible_python_interpreter": sys.executable}, "tasks": tasks}], handle)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_root(os.path.join(work_dir, "collections")),
-               ANSIBLE_NOCOLOR="1")
+    command, env = playbook_command(work_dir, tasks, sys.executable)
     started = time.monotonic()
-    process = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-                              playbook], env=env, capture_output=True, text=True, check=False)
+    process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - started
     if process.returncode != 0:
         raise SystemExit("playbook failed:\n" + process.stdout[-3000:] + process.stderr[-3000:])

@@ -15,6 +15,7 @@ import os
 import sys
 import time
 
+import pytest
 import requests
 from ansible.module_utils.testing import patch_module_args
 
@@ -96,30 +97,23 @@ def run_tasks(work_dir, tasks, connection=None, args=(), env=None):
     """Run playbook-style task dicts (``{"carbonblack.cloud.<module>": options}``, optional ``module_defaults``)
     in this process, one after the other, the way playbook_runner.run_playbook runs them with ansible-playbook:
     ``connection`` is the default of every task (a task's own ``module_defaults`` replace it), ``--check`` and
-    ``--diff`` in ``args`` apply to every task, ``env`` is added to a scrubbed environment with HOME in
-    ``work_dir``. For what does not need the engine (argument and result matrices, request counts)."""
+    ``--diff`` in ``args`` apply to every task, ``env`` is added to the environment of isolate_environment
+    (HOME in ``work_dir``), which is restored afterwards. For what does not need the engine (argument and result matrices, request counts)."""
     check_mode = "--check" in args or "-C" in args
     diff = "--diff" in args or "-D" in args
-    work_dir = str(work_dir)
-    home = os.path.join(work_dir, "home")
+    home = os.path.join(str(work_dir), "home")
     os.makedirs(home, exist_ok=True)
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    for key in SCRUBBED_ENV:
-        os.environ.pop(key, None)
-    os.environ.update({"HOME": home, "XDG_CACHE_HOME": os.path.join(work_dir, "xdg-cache")}, **(env or {}))
-    os.chdir(work_dir)
     results = []
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        isolate_environment(patch, home)
+        for key, value in (env or {}).items():
+            patch.setenv(key, value)
         for task in tasks:
             defaults = task.get("module_defaults", {}).get("group/carbonblack.cloud.cbc", connection) or {}
             (action, options), = [(key, value) for key, value in task.items() if key.startswith(MODULE_PREFIX)]
             run = run_module(action[len(MODULE_PREFIX):], dict(defaults, **(options or {})), check_mode=check_mode,
                              diff=diff)
             results.append(run.result)
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
     return TaskRuns(results)
 
 

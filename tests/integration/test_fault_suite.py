@@ -153,8 +153,10 @@ def test_one_fault_at_one_position_converges_without_duplicates(sim, scenario, p
     waits = []
     if fault == "429_retry_after":
         # The client must ask for the whole Retry-After; the suite sleeps a tenth of it.
-        monkeypatch.setattr(client_module.CbcClient, "_sleep", lambda self, seconds: (
-            waits.append(seconds), time.sleep(seconds / 10.0)))
+        def recorded_sleep(unused_client, seconds):
+            waits.append(seconds)
+            time.sleep(seconds / 10.0)
+        monkeypatch.setattr(client_module.CbcClient, "_sleep", recorded_sleep)
     sim.reset()
     setup(sim)
     sim.add_fault(path=API_PATHS, after=position, count=1, name="suite", **FAULTS[fault])
