@@ -8,7 +8,7 @@ the official SDK in a plain script used well (one search of 10,000 rows, one act
 ``ansible.builtin.uri`` playbook (one search, one action), and ``carbonblack.cloud.cbc_device`` in a real
 ``ansible-playbook`` run. Prints one table; it is a measurement, not a test.
 
-    .venv/bin/python tests/benchmarks/device_fleet.py [--devices 20000] [--repeat 3]
+    .venv/bin/python tests/benchmarks/device_fleet.py [--devices 20000] [--repeat 5] [--skip-uri]
 
 Wall times are the median of ``--repeat`` runs of each job; peak memory is the largest resident set of the
 process doing the work (the module's process, the SDK script).
@@ -80,12 +80,18 @@ def uri_tasks(sim):
 
 
 def module_tasks(sim):
+    """cbc_device doing the job; with a local connection it runs inside the ansible-playbook worker."""
     return [
         {"name": "quarantine the Linux devices", "register": "job", "carbonblack.cloud.cbc_device": {
             "url": sim.url, "org_key": ORG, "token": FULL_TOKEN, "ssl_cert_file": sim.ca_file,
             "criteria": {"os": ["LINUX"]}, "quarantined": True}},
         {"name": "report", "ansible.builtin.debug": {"msg": "{{ job.changed_device_ids | length }} devices sent"}},
     ]
+
+
+def engine_tasks(unused_sim):
+    """No job at all: ansible-playbook's own start-up and memory, for reading the other rows."""
+    return [{"name": "report", "ansible.builtin.debug": {"msg": "0 devices sent"}}]
 
 
 class Measured:
@@ -115,19 +121,22 @@ class Measured:
         return process.stdout, elapsed, peak_kib
 
 
-def playbook_command(work_dir, tasks, interpreter):
+def playbook_command(work_dir, tasks, interpreter, play_vars=None):
     """``(command, environment)`` of an ansible-playbook run of ``tasks`` on localhost with this collection."""
     playbook = os.path.join(work_dir, "playbook-%d.yml" % len(os.listdir(work_dir)))
     with open(playbook, "w") as handle:
         json.dump([{"name": "benchmark", "hosts": "localhost", "connection": "local", "gather_facts": False,
-                    "vars": {"ansible_python_interpreter": interpreter}, "tasks": tasks}], handle)
+                    "vars": dict(play_vars or {}, ansible_python_interpreter=interpreter), "tasks": tasks}], handle)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_root(os.path.join(work_dir, "collections")),
                ANSIBLE_NOCOLOR="1")
     return [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", playbook], env
 
 
-def playbook_runner(work_dir, measured, tasks):
-    command, env = playbook_command(work_dir, tasks, measured.python)
+def playbook_runner(work_dir, measured, tasks, play_vars=None):
+    command, env = playbook_command(work_dir, tasks, sys.executable, play_vars)
+    # Measured as a whole, the largest of its processes: cbc_device runs inside the ansible-playbook worker
+    # (unless cbc_run_on_controller is false), uri in a module process.
+    command = [measured.python] + command
 
     def run():
         stdout, elapsed, peak = measured.run(command, env=env)
@@ -147,21 +156,23 @@ def sdk_runner(work_dir, measured, sim):
     return run
 
 
-def measure(sim, label, run, repeat):
-    """``repeat`` times: reset the fleet, first run, re-run. Median wall time, largest peak memory."""
+def measure(sim, jobs, repeat):
+    """``repeat`` rounds; in each, every job in turn: reset the fleet, first run, re-run. Jobs take turns so that
+    a slower spell of the machine falls on all of them. Median wall time, largest peak memory."""
     rows = {}
     for unused_round in range(repeat):
-        sim.reset()
-        for phase in ("first run", "re-run"):
-            mark = sim.mark()
-            elapsed, peak, note = run()
-            entries = sim.requests(since=mark)
-            row = rows.setdefault(phase, {"wall": [], "peak": 0})
-            row["wall"].append(elapsed)
-            row["peak"] = max(row["peak"], peak)
-            row.update(requests=len(entries), writes=sum(1 for entry in entries if entry["write"]), note=note)
+        for label, run in jobs:
+            sim.reset()
+            for phase in ("first run", "re-run"):
+                mark = sim.mark()
+                elapsed, peak, note = run()
+                entries = sim.requests(since=mark)
+                row = rows.setdefault((label, phase), {"wall": [], "peak": 0})
+                row["wall"].append(elapsed)
+                row["peak"] = max(row["peak"], peak)
+                row.update(requests=len(entries), writes=sum(1 for entry in entries if entry["write"]), note=note)
     return [(label, phase, row["requests"], row["writes"], statistics.median(row["wall"]), row["peak"] / 1024.0,
-             row["note"]) for phase, row in rows.items()]
+             row["note"]) for (label, phase), row in rows.items()]
 
 
 def print_table(title, header, rows):
@@ -174,24 +185,26 @@ def print_table(title, header, rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=20000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-uri", action="store_true", help="leave out the (slow) ansible.builtin.uri job")
     args = parser.parse_args()
     work_dir = tempfile.mkdtemp(prefix="cbc-bench-")
     sim = Simulator.start(os.path.join(work_dir, "sim"), devices=args.devices)
     try:
         jobs = []
+        in_module_process = {"cbc_run_on_controller": False}
         for label, make in (("official SDK script", lambda d, m: sdk_runner(d, m, sim)),
                             ("ansible.builtin.uri", lambda d, m: playbook_runner(d, m, uri_tasks(sim))),
-                            ("cbc_device", lambda d, m: playbook_runner(d, m, module_tasks(sim)))):
+                            ("cbc_device", lambda d, m: playbook_runner(d, m, module_tasks(sim))),
+                            ("cbc_device, module process",
+                             lambda d, m: playbook_runner(d, m, module_tasks(sim), in_module_process)),
+                            ("ansible-playbook, no job", lambda d, m: playbook_runner(d, m, engine_tasks(sim)))):
             if args.skip_uri and label == "ansible.builtin.uri":
                 continue
-            job_dir = os.path.join(work_dir, label.split()[-1].replace(".", "_"))
+            job_dir = os.path.join(work_dir, "job%d" % len(jobs))
             os.makedirs(job_dir)
             jobs.append((label, make(job_dir, Measured(job_dir))))
-        rows = []
-        for label, run in jobs:
-            rows.extend(measure(sim, label, run, args.repeat))
+        rows = measure(sim, jobs, args.repeat)
     finally:
         sim.stop()
     sdk = dict((row[1], row[4]) for row in rows if row[0] == "official SDK script")
