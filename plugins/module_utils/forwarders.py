@@ -16,17 +16,18 @@ from .errors import CbcApiError, CbcConfigError, CbcError
 from .validation import check_name, check_text
 from .writes import delete_sender, reconciled_write
 
-TYPES = ("alert", "endpoint.event", "watchlist.hit")
+TYPES = ("alert", "auth.event", "endpoint.event", "watchlist.hit")
 DESTINATIONS = ("aws_s3", "azure_blob_storage")
 S3_FIELDS = ("s3_bucket_name", "s3_prefix")
+# Azure forwarders write as a managed identity with a federated credential: no secret is part of the setup.
 AZURE_FIELDS = ("azure_storage_account", "azure_container_name", "azure_tenant_id", "azure_client_id")
-SECRET_FIELD = "azure_client_secret"
-# What a task can state and the module compares (the secret is write-only, never compared).
-COMPARED_FIELDS = ("name", "type", "enabled", "destination") + S3_FIELDS + AZURE_FIELDS + ("version_constraint", "filter")
+# What a task can state and the module compares.
+COMPARED_FIELDS = ("name", "type", "enabled", "destination") + S3_FIELDS + AZURE_FIELDS + ("version_constraint", "filters")
 DESTINATION_FIELDS = {"aws_s3": S3_FIELDS, "azure_blob_storage": AZURE_FIELDS}
+# Kept by the server: left out of an update body, which otherwise carries every field the server returned.
 SERVER_FIELDS = ("id", "org_key", "create_time", "update_time", "current_version")
-UPDATE_SECRET_CHOICES = ("always", "on_create")
-VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
+# Pinned (1.0.0), patch-floating (1.0.*) or minor-floating (1.*.*).
+VERSION_PATTERN = re.compile(r"^\d+\.(\d+\.(\d+|\*)|\*\.\*)$")
 REGION_PATTERN = re.compile(r"\b((?:us|eu|ap|ca|sa|me|af|il|mx)(?:-gov)?-[a-z]+-\d)\b")
 # Words of a 400 that come from the destination test write rather than from the body's fields.
 DESTINATION_ERROR_PATTERN = re.compile(r"bucket|healthcheck|container|access ?denied|permission|policy", re.I)
@@ -52,14 +53,34 @@ def forwarders_from_response(body):
 
 
 def list_forwarders(client):
-    """Every forwarder config of the org. A 404 means none configured (facts section 7.1), so ``[]``."""
+    """Every forwarder config of the org.
+
+    Some orgs answer the list with 404 when none is configured; so does any API for an org_key or url that is
+    wrong. One read of the same org on the Devices API tells them apart: it answers, so the org has no forwarder;
+    it is 404 too, so the org (or url) is wrong and the task fails. When that read is not permitted either, the
+    list is taken as empty with a warning.
+    """
     try:
         body = client.call("forwarders.list")
     except CbcApiError as error:
-        if error.status == 404:
-            return []
-        raise
+        if error.status != 404:
+            raise
+        _confirm_org(client, error)
+        return []
     return forwarders_from_response(body)
+
+
+def _confirm_org(client, list_error):
+    try:
+        client.call("devices.search", body={"rows": 0})
+    except CbcApiError as error:
+        if error.status == 404:
+            raise CbcConfigError("both the Data Forwarder API and the Devices API answer HTTP 404 for org_key %s at "
+                                 "%s, so the organization or the URL is wrong. Fix: check org_key and url (the CBC "
+                                 "console host of your organization)" % (client.org_key, client.url))
+        client.warn("the data forwarder list answered HTTP 404 (%s), read as no forwarders configured; the org could "
+                    "not be confirmed on the Devices API (HTTP %s)" % (list_error.api_message or "no message",
+                                                                        error.status))
 
 
 def find_forwarder(forwarders, name=None, config_id=None):
@@ -90,15 +111,15 @@ def normalize(config):
     """The compared fields of a config as the API returns it, with the defaults the API implies.
 
     Configs made before Azure support carry no ``destination``: they are S3. No ``s3_prefix`` or
-    ``filter`` is the same as an empty one.
+    ``filters`` is the same as an empty one.
     """
     current = dict((key, config.get(key)) for key in COMPARED_FIELDS if key in config)
     if current.get("destination") is None:
         current["destination"] = "azure_blob_storage" if config.get("azure_container_name") else "aws_s3"
     if current["destination"] == "aws_s3" and not current.get("s3_prefix"):
         current["s3_prefix"] = ""
-    if not current.get("filter"):
-        current["filter"] = ""
+    if not current.get("filters"):
+        current["filters"] = []
     return current
 
 
@@ -121,11 +142,15 @@ def desired_from_params(params):
             check_name(params[key], key)
     if params.get("s3_prefix"):
         check_name(params["s3_prefix"], "s3_prefix", limit=1024)
-    if params.get("filter") is not None:
-        check_text(params["filter"], "filter")
+    for index, item in enumerate(params.get("filters") or []):
+        if isinstance(item, str) and item.strip():
+            check_text(item, "filters[%d]" % index)
+        elif not isinstance(item, dict) or not item:
+            raise CbcConfigError("filters[%d] must be a filter object or string, got %r. Fix: write each filter as "
+                                 "the Data Forwarder API takes it, or use filters: [] to remove them" % (index, item))
     desired = dict((key, params.get(key)) for key in COMPARED_FIELDS if params.get(key) is not None)
     s3_stated = [key for key in S3_FIELDS if key in desired]
-    azure_stated = [key for key in AZURE_FIELDS + (SECRET_FIELD,) if params.get(key) is not None]
+    azure_stated = [key for key in AZURE_FIELDS if params.get(key) is not None]
     if s3_stated and azure_stated:
         raise CbcConfigError("%s and %s cannot be used together. Fix: use the S3 options for destination aws_s3 or "
                              "the Azure options for azure_blob_storage" % (", ".join(s3_stated), ", ".join(azure_stated)))
@@ -144,8 +169,8 @@ def desired_from_params(params):
                              "aws_s3 for endpoint events")
     version = desired.get("version_constraint")
     if version is not None and not VERSION_PATTERN.match(version):
-        raise CbcConfigError("version_constraint must look like 1.0.0, not %r. Fix: quote it, e.g. "
-                             "version_constraint: \"2.0.0\"" % version)
+        raise CbcConfigError("version_constraint must be a version (1.0.0), patch-floating (1.0.*) or minor-floating "
+                             "(1.*.*), not %r. Fix: quote it, e.g. version_constraint: \"2.0.0\"" % version)
     if "s3_bucket_name" in desired and not desired["s3_bucket_name"].strip():
         raise CbcConfigError("s3_bucket_name must not be empty. Fix: set the bucket name (without s3://)")
     bucket = desired.get("s3_bucket_name") or ""
@@ -155,7 +180,7 @@ def desired_from_params(params):
     return desired
 
 
-def _check_complete(body, secret, changes_destination):
+def _check_complete(body):
     missing = []
     if not body.get("name"):
         missing.append("name")
@@ -166,8 +191,6 @@ def _check_complete(body, secret, changes_destination):
         missing.append("s3_bucket_name")
     if destination == "azure_blob_storage":
         missing.extend(key for key in AZURE_FIELDS if not body.get(key))
-        if changes_destination and not secret:
-            missing.append(SECRET_FIELD)
     if missing:
         raise CbcConfigError("a new or re-targeted data forwarder needs %s. Fix: add %s to the task"
                              % (", ".join(missing), " and ".join(missing)))
@@ -175,15 +198,14 @@ def _check_complete(body, secret, changes_destination):
 
 class ForwarderPlan:
     """What cbc_forwarder does: ``action`` (created, updated, deleted, none), the request ``body``,
-    the changed stated fields (``before``/``after``), whether the secret is sent, and the would-be config."""
+    the changed stated fields (``before``/``after``) and the would-be config."""
 
-    def __init__(self, action, current=None, body=None, before=None, after=None, secret_sent=False, result=None):
+    def __init__(self, action, current=None, body=None, before=None, after=None, result=None):
         self.action = action
         self.current = current
         self.body = body
         self.before = before or {}
         self.after = after or {}
-        self.secret_sent = secret_sent
         self.result = result
 
     @property
@@ -191,23 +213,19 @@ class ForwarderPlan:
         return self.action != "none"
 
 
-def plan_present(current, desired, secret=None, update_secret="on_create", others=()):
-    """Plan ``state: present``: create when ``current`` is None, else a full PUT of the merged config when a
-    stated field differs (or the secret must be sent). ``others`` are the other configs (name clash check)."""
+def plan_present(current, desired, others=()):
+    """Plan ``state: present``: create when ``current`` is None, else a full PUT when a stated field differs.
+
+    The PUT carries every field of the config as the server returned it (fields set in the console, or that this
+    collection does not know, survive), with the stated fields on top. ``others`` are the other configs (name
+    clash check)."""
     if current is None:
         body = dict(desired)
         body.setdefault("destination", "aws_s3")
         if body.get("destination") == "aws_s3":
             body.setdefault("s3_prefix", "")
-        _check_complete(body, secret, True)
-        if secret:
-            body[SECRET_FIELD] = secret
-        after = dict((key, value) for key, value in body.items() if key != SECRET_FIELD)
-        result = dict(after, id=None)
-        shown = dict(after)
-        if secret:
-            shown[SECRET_FIELD] = "<sent>"
-        return ForwarderPlan("created", body=body, after=shown, secret_sent=bool(secret), result=result)
+        _check_complete(body)
+        return ForwarderPlan("created", body=body, after=dict(body), result=dict(body, id=None))
 
     existing = normalize(current)
     if "type" in desired and desired["type"] != existing.get("type"):
@@ -221,33 +239,26 @@ def plan_present(current, desired, secret=None, update_secret="on_create", other
             raise CbcConfigError("cannot rename data forwarder %s to %r: forwarder %s already has that name. Fix: "
                                  "choose another name" % (current.get("id"), new_name, ", ".join(map(str, clash))))
     before, after = changed_fields(existing, desired)
-    changes_destination = desired.get("destination", existing["destination"]) != existing["destination"]
-    send_secret = bool(secret) and (update_secret == "always" or changes_destination)
-    if not before and not send_secret:
+    if not before:
         return ForwarderPlan("none", current=current, result=current)
 
-    merged = dict(existing)
-    merged.update(desired)
-    destination = merged["destination"]
+    body = dict((key, value) for key, value in current.items() if key not in SERVER_FIELDS)
+    body.setdefault("destination", existing["destination"])
+    body.update(desired)
+    destination = body["destination"]
     for other, fields in DESTINATION_FIELDS.items():
         if other != destination:
             for key in fields:
-                merged.pop(key, None)
-    if not merged.get("filter"):
-        merged.pop("filter", None)
-    merged = dict((key, value) for key, value in merged.items() if value is not None)
-    _check_complete(merged, secret, changes_destination and destination == "azure_blob_storage")
+                body.pop(key, None)
+    body = dict((key, value) for key, value in body.items() if value is not None)
+    _check_complete(body)
     result = dict(current)
-    for key in COMPARED_FIELDS:
-        result.pop(key, None)
-    result.update(merged)
-    body = dict(merged)
-    if send_secret:
-        body[SECRET_FIELD] = secret
-        before[SECRET_FIELD] = "<write-only>"
-        after[SECRET_FIELD] = "<sent>"
-    return ForwarderPlan("updated", current=current, body=body, before=before, after=after, secret_sent=send_secret,
-                         result=result)
+    result.update(body)
+    for other, fields in DESTINATION_FIELDS.items():
+        if other != destination:
+            for key in fields:
+                result.pop(key, None)
+    return ForwarderPlan("updated", current=current, body=body, before=before, after=after, result=result)
 
 
 def plan_absent(current):
@@ -278,9 +289,9 @@ class ForwarderDestinationError(CbcApiError):
         api = "HTTP %s: %s" % (self.status, self.api_message or "no message")
         if self.body_destination == "azure_blob_storage":
             return ("the Data Forwarder API could not write its test object to Azure container %r of storage account "
-                    "%r (%s). Fix: give the app registration azure_client_id write access to the container (e.g. the "
-                    "Storage Blob Data Contributor role) and check azure_tenant_id and azure_client_secret"
-                    % (self.container, self.account, api))
+                    "%r (%s). Fix: give the managed identity azure_client_id a federated credential for Carbon Black "
+                    "Cloud and a data role that can write blobs (e.g. Storage Blob Data Contributor) on the storage "
+                    "account, and check azure_tenant_id (see docs/forwarders.md)" % (self.container, self.account, api))
         resource = "arn:aws:s3:::%s/%s*" % (self.bucket, self.prefix + "/" if self.prefix else "")
         region = ("region %s (the region of your CBC organization)" % self.region if self.region
                   else "the AWS region of your CBC organization")

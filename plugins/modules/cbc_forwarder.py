@@ -12,11 +12,12 @@ module: cbc_forwarder
 short_description: Create, update, disable and delete Carbon Black Cloud data forwarders
 version_added: 1.0.0
 description:
-  - Enforces one Data Forwarder (API v2 C(data_forwarder/v2/orgs/{org_key}/configs)) that sends alerts, endpoint events
-    or watchlist hits to an AWS S3 bucket or an Azure Blob Storage container.
+  - Enforces one Data Forwarder (API v2 C(data_forwarder/v2/orgs/{org_key}/configs)) that sends alerts, auth events,
+    endpoint events or watchlist hits to an AWS S3 bucket or an Azure Blob Storage container.
   - The forwarder is found by O(name), or by O(id) when given (O(id) with O(name) renames it).
-  - Only the options a task states are compared. When one differs, the module sends the whole config (the API's update is
-    a full C(PUT)) with the stated values on top of the current ones. A re-run of the same task sends no write.
+  - Only the options a task states are compared. When one differs, the module sends the whole config as the API returned
+    it (the API's update is a full C(PUT)) with the stated values on top, so fields the task does not mention, such as
+    filters set in the console, are kept. A re-run of the same task sends no write.
   - On every create and update the API writes a test object (C(healthcheck.json)) to the destination and answers HTTP 400
     when it cannot. The module turns that into one error line that names the bucket, the prefix, the region when the API
     names it, and the bucket policy needed. See the collection's C(docs/forwarders.md).
@@ -44,8 +45,10 @@ options:
     description:
       - The data to forward. Required to create a forwarder.
       - The type of an existing forwarder cannot be changed; the task fails and says to delete and recreate it.
+      - V(auth.event) is the Auth Event Forwarder (Enterprise EDR); which destinations it may use is not published, so
+        the API decides.
     type: str
-    choices: [alert, endpoint.event, watchlist.hit]
+    choices: [alert, auth.event, endpoint.event, watchlist.hit]
   enabled:
     description:
       - V(false) stops forwarding without deleting the forwarder. A new forwarder is enabled unless this is V(false).
@@ -71,6 +74,9 @@ options:
   azure_storage_account:
     description:
       - Azure storage account. Required for a new V(azure_blob_storage) forwarder.
+      - Carbon Black Cloud writes to it as the managed identity O(azure_client_id), through a federated credential; no
+        client secret is involved. That identity needs a data role that can write blobs (for example Storage Blob Data
+        Contributor) on the storage account. See the collection's C(docs/forwarders.md).
     type: str
   azure_container_name:
     description:
@@ -78,39 +84,28 @@ options:
     type: str
   azure_tenant_id:
     description:
-      - Azure tenant (directory) id of the app registration. Required for a new V(azure_blob_storage) forwarder.
+      - Azure tenant (directory) id of the managed identity. Required for a new V(azure_blob_storage) forwarder.
     type: str
   azure_client_id:
     description:
-      - Client (application) id of the app registration that writes to the container. Required for a new
-        V(azure_blob_storage) forwarder.
+      - Client id of the managed identity that writes to the container. Required for a new V(azure_blob_storage)
+        forwarder.
     type: str
-  azure_client_secret:
-    description:
-      - Client secret of the app registration. Required to create an V(azure_blob_storage) forwarder, or to move one
-        to Azure.
-      - Write-only. The API never returns it, so it cannot be compared. When it is sent depends on O(update_secret).
-    type: str
-  update_secret:
-    description:
-      - V(on_create) sends O(azure_client_secret) only when the forwarder is created or moved to Azure. A rotated
-        secret is then not applied by a re-run; use V(always) once (or delete and recreate).
-      - V(always) sends it on every run. Because the module cannot tell whether it changed, every run is then an update
-        (C(changed=true)) for an existing Azure forwarder.
-    type: str
-    choices: [always, on_create]
-    default: on_create
   version_constraint:
     description:
-      - The schema version of the forwarded data, for example C(1.0.0) or C(1.1.0) for endpoint events, C(2.0.0) for
-        the Alert v7 schema. When not given the API picks its default (the lowest supported version).
+      - The schema version of the forwarded data. Pinned, for example C(1.0.0) or C(1.1.0) for endpoint events and
+        C(2.0.0) for the Alert v7 schema; patch-floating, for example C(1.0.*); or minor-floating, for example
+        C(1.*.*). When not given the API picks its default (the lowest supported version).
     type: str
-  filter:
+  filters:
     description:
-      - A filter on the forwarded data, sent as the field C(filter) (a Lucene-style query string).
-      - The v2 filter syntax and field name are not published; the API decides whether and for which types it takes a
-        filter. An empty string removes the filter.
-    type: str
+      - Filters on the forwarded data, sent as the array C(filters) and compared as a whole; each item is passed to the
+        API as written (an object, or a query string).
+      - V([]) removes every filter. Leave it out to keep the filters the forwarder has, for example ones set in the
+        console.
+      - The API documents one or more filters per forwarder and checks them; their exact v2 syntax is not published.
+    type: list
+    elements: raw
 extends_documentation_fragment:
   - carbonblack.cloud.auth
 attributes:
@@ -119,7 +114,7 @@ attributes:
     description: Reads the forwarders, sends no write and returns the forwarder as it would be.
   diff_mode:
     support: full
-    description: Shows the stated fields that change (the secret as V(<sent>), never its value).
+    description: Shows the stated fields that change.
 notes:
   - Needs the RBAC permission C(event-forwarder.settings) with C(READ), and C(CREATE), C(UPDATE) or C(DELETE) for the
     writes.
@@ -149,7 +144,14 @@ EXAMPLES = r"""
     azure_container_name: watchlist-hits
     azure_tenant_id: 00000000-0000-0000-0000-000000000001
     azure_client_id: 00000000-0000-0000-0000-000000000002
-    azure_client_secret: "{{ vault_azure_client_secret }}"
+
+- name: Forward auth events, following patch releases of schema 1.0
+  carbonblack.cloud.cbc_forwarder:
+    name: auth-events-to-s3
+    type: auth.event
+    s3_bucket_name: acme-cbc-data
+    s3_prefix: auth
+    version_constraint: "1.0.*"
 
 - name: Remove a forwarder
   carbonblack.cloud.cbc_forwarder:
@@ -162,7 +164,6 @@ forwarder:
   description:
     - The forwarder config as the API returned it after the write, the current one when nothing changed, or in check
       mode the config as it would be (C(id) is null for one that would be created). After a delete, the deleted config.
-    - Never contains the Azure client secret.
   returned: success and state=present, or a forwarder was deleted
   type: dict
   sample:
@@ -188,11 +189,6 @@ changes:
   returned: success
   type: dict
   sample: {before: {enabled: true}, after: {enabled: false}}
-secret_sent:
-  description: Whether the Azure client secret was (or would be) sent.
-  returned: success
-  type: bool
-  sample: false
 requests_sent:
   description: HTTP requests this task sent.
   returned: always
@@ -204,8 +200,8 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module impor
 from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders import (
-    DESTINATIONS, SECRET_FIELD, TYPES, UPDATE_SECRET_CHOICES, apply_plan, check_identity, desired_from_params, find_forwarder,
-    list_forwarders, plan_absent, plan_present)
+    DESTINATIONS, TYPES, apply_plan, check_identity, desired_from_params, find_forwarder, list_forwarders, plan_absent,
+    plan_present)
 
 
 def run_forwarder(module):
@@ -224,8 +220,7 @@ def run_forwarder(module):
             raise CbcConfigError("no data forwarder has id %s. Fix: check id, or leave it out to create a forwarder "
                                  "named by name" % params["id"])
         others = [config for config in forwarders if config is not current]
-        plan = plan_present(current, desired, secret=params[SECRET_FIELD], update_secret=params["update_secret"],
-                            others=others)
+        plan = plan_present(current, desired, others=others)
     else:
         plan = plan_absent(current)
 
@@ -235,9 +230,9 @@ def run_forwarder(module):
         if plan.action != "deleted":
             forwarder = answer if isinstance(answer, dict) else plan.result
     result = dict(changed=plan.changed, action=plan.action, changes={"before": plan.before, "after": plan.after},
-                  secret_sent=plan.secret_sent and plan.changed, requests_sent=client.requests_sent)
+                  requests_sent=client.requests_sent)
     if forwarder is not None:
-        result["forwarder"] = dict((key, value) for key, value in forwarder.items() if key != SECRET_FIELD)
+        result["forwarder"] = forwarder
     if module._diff:
         label = "data forwarder %s" % (params["name"] or params["id"])
         result["diff"] = build_diff(plan.before, plan.after, before_header=label, after_header=label)
@@ -258,10 +253,8 @@ def main():
         azure_container_name=dict(type="str"),
         azure_tenant_id=dict(type="str"),
         azure_client_id=dict(type="str"),
-        azure_client_secret=dict(type="str", no_log=True),
-        update_secret=dict(type="str", choices=list(UPDATE_SECRET_CHOICES), default="on_create"),
         version_constraint=dict(type="str"),
-        filter=dict(type="str"),
+        filters=dict(type="list", elements="raw"),
     )
     module = CbcModule(argument_spec=argument_spec, supports_check_mode=True,
                        required_one_of=[("name", "id")],

@@ -56,7 +56,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 forwarders:
-  description: The forwarder configs as the API returns them (never with a secret), each with C(health_check) when asked.
+  description: The forwarder configs as the API returns them, each with C(health_check) when asked.
   returned: success
   type: list
   elements: dict
@@ -83,7 +83,7 @@ requests_sent:
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
 from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders import (
-    SECRET_FIELD, check_identity, health_check, list_forwarders)
+    check_identity, health_check, list_forwarders)
 
 
 def run_forwarder_info(module):
@@ -97,7 +97,7 @@ def run_forwarder_info(module):
         forwarders = [config for config in forwarders if config.get("name") == params["name"]]
     result = []
     for config in forwarders:
-        entry = dict((key, value) for key, value in config.items() if key != SECRET_FIELD)
+        entry = dict(config)
         if params["health_check"]:
             entry["health_check"] = health_check(client, config["id"])
         result.append(entry)

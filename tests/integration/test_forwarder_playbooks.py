@@ -20,7 +20,6 @@ from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run
 ORG = "ABCD1234"
 FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
 READ_ONLY_TOKEN = "FORWARDERREADSECRET00000/FORWARDERREAD"
-AZURE_SECRET = "AzureSecretValue-9f8e7d6c5b"
 AZURE = dict(destination="azure_blob_storage", azure_storage_account="acmecbc", azure_container_name="hits",
              azure_tenant_id="tenant-1", azure_client_id="client-1")
 
@@ -149,18 +148,18 @@ def test_bad_input_is_rejected_before_any_request(sim, tmp_path):
         forwarder_task(sim, name="x", type="alerts", s3_bucket_name="b"),
         forwarder_task(sim, name="x", type="endpoint.event", **AZURE),
         forwarder_task(sim, name="x", type="alert", destination="aws_s3"),
-        forwarder_task(sim, name="x", type="alert", s3_bucket_name="b", azure_client_secret="s3cr3t-value"),
+        forwarder_task(sim, name="x", type="alert", s3_bucket_name="b", azure_client_id="c"),
         forwarder_task(sim, name="x", type="alert", s3_bucket_name="b", version_constraint="2"),
         forwarder_task(sim, name="x", type="alert", destination="azure_blob_storage", azure_storage_account="a"),
         forwarder_task(sim, type="alert", s3_bucket_name="b"),
     ])
     assert sim.requests(since=mark) == []
     assert all(run[index]["failed"] for index in range(7))
-    assert "value of type must be one of: alert, endpoint.event, watchlist.hit, got: alerts" in run[0]["msg"]
+    assert "value of type must be one of: alert, auth.event, endpoint.event, watchlist.hit, got: alerts" in run[0]["msg"]
     assert "endpoint.event cannot be forwarded to Azure" in run[1]["msg"]
     assert "destination is aws_s3 but all of the following are missing: s3_bucket_name" in run[2]["msg"]
-    assert "cannot be used together" in run[3]["msg"]
-    assert "version_constraint must look like 1.0.0" in run[4]["msg"]
+    assert "required together" in run[3]["msg"]
+    assert "version_constraint must be a version (1.0.0)" in run[4]["msg"]
     assert "azure_container_name" in run[5]["msg"]
     assert "one of the following is required: name, id" in run[6]["msg"]
 
@@ -232,39 +231,22 @@ def test_both_list_shapes(sim, tmp_path, shape):
     assert sim.forwarders()[0]["enabled"] is False
 
 
-def test_azure_secret_is_never_shown_and_update_secret(sim, tmp_path):
-    task = dict(AZURE, name="hits-to-azure", type="watchlist.hit", azure_client_secret=AZURE_SECRET)
+def test_azure_forwarders_are_created_with_the_managed_identity_and_no_secret(sim, tmp_path):
+    task = dict(AZURE, name="hits-to-azure", type="watchlist.hit")
     mark = sim.mark()
     run = run_playbook(tmp_path, [
         forwarder_task(sim, **task),
         forwarder_task(sim, **task),
-        forwarder_task(sim, update_secret="always", **task),
-        forwarder_task(sim, update_secret="always", **task),
-    ], args=["-vvv", "--diff"])
-    run.assert_no_secret(AZURE_SECRET)
+        forwarder_task(sim, azure_client_secret="s3cr3t-value", **task),
+    ], args=["--diff"])
     entries = sim.requests(since=mark)
-    assert apis(writes(entries)) == ["forwarders.create", "forwarders.update", "forwarders.update"]
-    # the log redacts it, but shows when it was sent
-    assert [entry["body"].get("azure_client_secret") for entry in writes(entries)] == ["***"] * 3
-    assert [run[index]["changed"] for index in range(4)] == [True, False, True, True]
-    assert [run[index]["secret_sent"] for index in range(4)] == [True, False, True, True]
-    assert run[2]["changes"] == {"before": {"azure_client_secret": "<write-only>"},
-                                 "after": {"azure_client_secret": "<sent>"}}
-    state = sim.forwarder_state()
-    config_id = state["forwarders"][0]["id"]
-    assert state["secret_updates"] == {config_id: 3}
-    assert "azure_client_secret" not in state["forwarders"][0]
-    assert all("azure_client_secret" not in run[index]["forwarder"] for index in range(4))
-
-    # on_create: another field changes, the secret is not sent again
-    mark = sim.mark()
-    disabled = dict(task)
-    disabled["enabled"] = False
-    run = run_playbook(tmp_path, [forwarder_task(sim, **disabled)])
-    sent = writes(sim.requests(since=mark))
-    assert run[0]["changed"] is True and run[0]["secret_sent"] is False
-    assert "azure_client_secret" not in sent[0]["body"] and sent[0]["body"]["azure_container_name"] == "hits"
-    assert sim.forwarder_state()["secret_updates"] == {config_id: 3}
+    assert apis(writes(entries)) == ["forwarders.create"]
+    assert writes(entries)[0]["body"] == dict(task)
+    assert [run[index]["changed"] for index in range(2)] == [True, False]
+    # The option is gone: CBC's Azure setup has no client secret.
+    assert run[2]["failed"] and "azure_client_secret" in run[2]["msg"]
+    stored = sim.forwarders()[0]
+    assert all(stored[key] == value for key, value in task.items())
 
 
 def test_info_filters_and_health_check(sim, tmp_path):
@@ -320,13 +302,13 @@ def test_forwarders_playbook_applies_definitions_from_vars(sim, tmp_path):
     assert sorted(config["name"] for config in sim.forwarders()) == ["alerts-to-s3", "events"]
 
 
-def test_filter_and_version_constraint(sim, tmp_path):
-    events = dict(name="events", type="endpoint.event", s3_bucket_name="ev", filter="device_os:LINUX",
-                  version_constraint="1.1.0")
-    no_filter = dict(events)
-    no_filter["filter"] = ""
-    bad_version = dict(events)
-    bad_version["version_constraint"] = "2.0.0"
+def test_filters_version_constraints_and_auth_events(sim, tmp_path):
+    linux_only = [{"attribute": "device_os", "equals": ["LINUX"]}]
+    events = dict(name="events", type="endpoint.event", s3_bucket_name="ev", filters=linux_only,
+                  version_constraint="1.*.*")
+    no_filter = dict(events, filters=[])
+    bad_version = dict(events, version_constraint="2.0.0")
+    auth = dict(name="auth", type="auth.event", s3_bucket_name="ev", s3_prefix="auth", version_constraint="1.0.*")
     mark = sim.mark()
     run = run_tasks(tmp_path, [
         forwarder_task(sim, **events),
@@ -334,16 +316,54 @@ def test_filter_and_version_constraint(sim, tmp_path):
         forwarder_task(sim, **no_filter),
         forwarder_task(sim, **no_filter),
         forwarder_task(sim, **bad_version),
+        forwarder_task(sim, **auth),
+        forwarder_task(sim, **auth),
     ])
     sent = writes(sim.requests(since=mark))
-    assert [entry["api"] for entry in sent] == ["forwarders.create", "forwarders.update", "forwarders.update"]
-    assert sent[0]["body"]["filter"] == "device_os:LINUX" and sent[0]["body"]["version_constraint"] == "1.1.0"
-    assert "filter" not in sent[1]["body"]
+    assert [entry["api"] for entry in sent] == ["forwarders.create", "forwarders.update", "forwarders.update",
+                                                "forwarders.create"]
+    assert [entry["status"] for entry in sent] == [201, 200, 400, 201]
+    assert sent[0]["body"]["filters"] == linux_only and sent[0]["body"]["version_constraint"] == "1.*.*"
+    assert sent[1]["body"]["filters"] == []
     assert [run[index]["changed"] for index in range(4)] == [True, False, True, False]
-    assert run[2]["changes"] == {"before": {"filter": "device_os:LINUX"}, "after": {"filter": ""}}
+    assert run[2]["changes"] == {"before": {"filters": linux_only}, "after": {"filters": []}}
     # a value the API refuses is its own 400, not a bucket problem
     assert run[4]["failed"] is True and run[4]["http_status"] == 400
     assert "version_constraint '2.0.0' is not available for type endpoint.event" in run[4]["msg"]
     assert "bucket policy" not in run[4]["msg"]
+    assert run[5]["changed"] is True and run[6]["changed"] is False
+    stored = dict((config["name"], config) for config in sim.forwarders())
+    assert "filters" not in stored["events"] and stored["events"]["version_constraint"] == "1.*.*"
+    assert stored["events"]["current_version"] == "1.1.0"
+    assert stored["auth"]["type"] == "auth.event" and stored["auth"]["current_version"] == "1.0.0"
+
+
+def test_an_update_keeps_filters_set_in_the_console(sim, tmp_path):
+    console_filters = [{"attribute": "alert.severity", "equals": ["7", "8"]}]
+    sim.add_forwarder(name="alerts", type="alert", destination="aws_s3", s3_bucket_name="b", s3_prefix="",
+                      enabled=True, version_constraint="1.0.0", filters=console_filters)
+    mark = sim.mark()
+    run = run_tasks(tmp_path, [forwarder_task(sim, name="alerts", enabled=False)])
+    sent = writes(sim.requests(since=mark))
+    assert run[0]["changed"] is True and len(sent) == 1
+    assert sent[0]["body"]["filters"] == console_filters
+    assert not set(sent[0]["body"]) & {"id", "org_key", "create_time", "update_time", "current_version"}
     stored = sim.forwarders()[0]
-    assert "filter" not in stored and stored["version_constraint"] == "1.1.0" and stored["current_version"] == "1.1.0"
+    assert stored["enabled"] is False and stored["filters"] == console_filters
+
+
+def test_a_404_list_is_no_forwarders_only_when_the_org_answers_elsewhere(sim, tmp_path):
+    sim.forwarder_settings(empty_list_status=404)
+    mark = sim.mark()
+    run = run_tasks(tmp_path, [
+        forwarder_task(sim, name="gone", state="absent"),
+        info_task(sim),
+        {"carbonblack.cloud.cbc_forwarder": dict(api_key_connection(sim), org_key="WRONG123", name="gone",
+                                                 state="absent")},
+    ])
+    entries = sim.requests(since=mark)
+    assert run[0]["changed"] is False and run[0]["action"] == "none" and run[0]["requests_sent"] == 2
+    assert run[1]["forwarders"] == []
+    assert run[2]["failed"] and "org_key WRONG123" in run[2]["msg"] and "Fix: check org_key and url" in run[2]["msg"]
+    assert apis(entries) == ["forwarders.list", "devices.search"] * 3
+    assert writes(entries) == []

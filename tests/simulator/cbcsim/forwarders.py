@@ -11,6 +11,13 @@ restores the defaults):
   and its health_check reports a failure.
 * ``region``: the AWS region of the org's forwarder (default ``us-east-1``), named in the
   bucket-test error message as the region the bucket must be in.
+* ``empty_list_status``: ``200`` (default, ``[]``) or ``404``, what some real orgs answer when no
+  forwarder is configured.
+
+Azure forwarders take no secret: CBC writes as the managed identity ``azure_client_id`` through a
+federated credential, so ``azure_client_secret`` is an unknown field (400). Filters are the array
+``filters`` (v1's field; v2 is documented as backward compatible), kept as given; ``filter`` is
+unknown. An update is a full PUT: a writable field the body leaves out is removed.
 
 Choices where the facts are silent ([UNVERIFIED]) are listed in the README (Data forwarders).
 """
@@ -26,18 +33,20 @@ from cbcsim.routing import ORG
 FORWARDER_BASE = "/data_forwarder/v2/orgs/" + ORG + "/configs"
 CONFIG_ID = r"(?P<config_id>[^/]+)"
 
-TYPES = ("alert", "endpoint.event", "watchlist.hit")
+TYPES = ("alert", "auth.event", "endpoint.event", "watchlist.hit")
 DESTINATIONS = ("aws_s3", "azure_blob_storage")
 #: Accepted ``version_constraint`` values per type; the first one is the default.
 VERSION_CONSTRAINTS = {
     "alert": ("1.0.0", "2.0.0"),
+    "auth.event": ("1.0.0",),
     "endpoint.event": ("1.0.0", "1.1.0"),
     "watchlist.hit": ("1.0.0",),
 }
+#: A pinned version, or one floating on patch (1.0.*) or minor (1.*.*) releases.
+VERSION_CONSTRAINT_PATTERN = re.compile(r"^\d+\.(\d+\.(\d+|\*)|\*\.\*)$")
 S3_FIELDS = ("s3_bucket_name", "s3_prefix")
 AZURE_FIELDS = ("azure_storage_account", "azure_container_name", "azure_tenant_id", "azure_client_id")
-AZURE_SECRET = "azure_client_secret"
-WRITABLE_FIELDS = ("name", "type", "enabled", "destination", "version_constraint", "filter") + S3_FIELDS + AZURE_FIELDS
+WRITABLE_FIELDS = ("name", "type", "enabled", "destination", "version_constraint", "filters") + S3_FIELDS + AZURE_FIELDS
 READ_ONLY_FIELDS = ("id", "org_key", "create_time", "update_time", "current_version")
 LIST_SHAPES = ("array", "results")
 DEFAULT_REGION = "us-east-1"
@@ -48,13 +57,14 @@ HEALTHCHECK_OBJECT = "healthcheck/healthcheck.json"
 
 
 def sim_settings(org):
-    """Return the org's forwarder switches and write-only secrets (created on first use).
+    """Return the org's forwarder switches (created on first use).
 
     They live on the Org object, so ``/_sim/reset`` (which rebuilds the orgs) restores the defaults.
     """
     settings = getattr(org, "forwarder_sim", None)
     if settings is None:
-        settings = {"list_shape": "array", "misconfigured_buckets": [], "region": DEFAULT_REGION, "secrets": {}}
+        settings = {"list_shape": "array", "misconfigured_buckets": [], "region": DEFAULT_REGION,
+                    "empty_list_status": 200}
         org.forwarder_sim = settings
     return settings
 
@@ -88,14 +98,19 @@ def _require_string(body, key, allow_empty=False):
     return value
 
 
-def validate_config(body, existing=None, secrets=None):
-    """Return the stored config fields for a create (``existing`` None) or full update body; raise 400s.
+def resolve_version(constraint, allowed):
+    """The newest of ``allowed`` that ``constraint`` (``1.0.0``, ``1.0.*``, ``1.*.*``) admits, or None."""
+    wanted = constraint.split(".")
+    matching = [version for version in allowed
+                if all(want in ("*", have) for want, have in zip(wanted, version.split(".")))]
+    return max(matching, key=lambda version: tuple(int(part) for part in version.split("."))) if matching else None
 
-    ``secrets`` is the forwarder's stored Azure secret entry (for updates that keep it).
-    """
+
+def validate_config(body, existing=None):
+    """Return the stored config fields for a create (``existing`` None) or full update body; raise 400s."""
     if not isinstance(body, dict):
         raise bad_request("Request body must be a JSON object")
-    unknown = sorted(key for key in body if key not in WRITABLE_FIELDS + READ_ONLY_FIELDS + (AZURE_SECRET,))
+    unknown = sorted(key for key in body if key not in WRITABLE_FIELDS + READ_ONLY_FIELDS)
     if unknown:
         raise bad_request("Unknown field(s): {0}".format(", ".join(unknown)))
     config = {"name": _require_string(body, "name")}
@@ -115,7 +130,7 @@ def validate_config(body, existing=None, secrets=None):
         raise bad_request("destination must be one of {0}, not {1!r}".format(", ".join(DESTINATIONS), destination))
     config["destination"] = destination
     if destination == "aws_s3":
-        present = [key for key in AZURE_FIELDS + (AZURE_SECRET,) if body.get(key) not in (None, "")]
+        present = [key for key in AZURE_FIELDS if body.get(key) not in (None, "")]
         if present:
             raise bad_request("{0} cannot be used with destination aws_s3".format(", ".join(present)))
         config["s3_bucket_name"] = _require_string(body, "s3_bucket_name")
@@ -133,25 +148,22 @@ def validate_config(body, existing=None, secrets=None):
             raise bad_request("{0} cannot be used with destination azure_blob_storage".format(", ".join(present)))
         for key in AZURE_FIELDS:
             config[key] = _require_string(body, key)
-        secret = body.get(AZURE_SECRET)
-        if secret is not None and (not isinstance(secret, str) or not secret):
-            raise bad_request("azure_client_secret must be a non-empty string")
-        if secret is None and not secrets:
-            raise bad_request("azure_client_secret is required for destination azure_blob_storage")
     allowed = VERSION_CONSTRAINTS[kind]
     version = body.get("version_constraint")
     if version is None:
         version = (existing or {}).get("version_constraint") or allowed[0]
-    if version not in allowed:
+    if not isinstance(version, str) or not VERSION_CONSTRAINT_PATTERN.match(version):
+        raise bad_request("version_constraint must be like 1.0.0, 1.0.* or 1.*.*, not {0!r}".format(version))
+    if resolve_version(version, allowed) is None:
         raise bad_request("version_constraint {0!r} is not available for type {1}; use one of {2}".format(
             version, kind, ", ".join(allowed)))
     config["version_constraint"] = version
-    filter_value = body.get("filter")
-    if filter_value is not None:
-        if not isinstance(filter_value, str):
-            raise bad_request("filter must be a string (a Lucene-style query)")
-        if filter_value:
-            config["filter"] = filter_value
+    filters = body.get("filters")
+    if filters is not None:
+        if not isinstance(filters, list) or not all(isinstance(item, (dict, str)) and item for item in filters):
+            raise bad_request("filters must be an array of filters")
+        if filters:
+            config["filters"] = copy.deepcopy(filters)
     return config
 
 
@@ -194,6 +206,9 @@ def list_forwarders(ctx):
     with ctx.state.lock:
         configs = copy.deepcopy(org.forwarders)
         shape = sim_settings(org)["list_shape"]
+        empty_status = sim_settings(org)["empty_list_status"]
+    if not configs and empty_status == 404:
+        raise not_found("No forwarder configs found for org {0}".format(org.org_key))
     if shape == "results":
         return Response(200, {"results": configs, "num_found": len(configs)})
     return Response(200, configs)
@@ -204,14 +219,6 @@ def _find(org, config_id):
         if config["id"] == config_id:
             return config
     raise not_found("Forwarder config {0} not found".format(config_id))
-
-
-def _store_secret(settings, config_id, body):
-    secret = body.get(AZURE_SECRET)
-    if secret:
-        entry = settings["secrets"].setdefault(config_id, {"value": None, "updates": 0})
-        entry["value"] = secret
-        entry["updates"] += 1
 
 
 def create_forwarder(ctx):
@@ -227,9 +234,9 @@ def create_forwarder(ctx):
         now = format_rfc3339(datetime.now(timezone.utc))
         stored = {"id": str(uuid.uuid4()), "org_key": org.org_key}
         stored.update(config)
-        stored.update(create_time=now, update_time=now, current_version=config["version_constraint"])
+        stored.update(create_time=now, update_time=now,
+                      current_version=resolve_version(config["version_constraint"], VERSION_CONSTRAINTS[config["type"]]))
         org.forwarders.append(stored)
-        _store_secret(settings, stored["id"], body)
         return Response(201, copy.deepcopy(stored))
 
 
@@ -240,19 +247,15 @@ def update_forwarder(ctx):
         existing = _find(org, ctx.params["config_id"])
         body = ctx.json(default=None)
         settings = sim_settings(org)
-        secrets = settings["secrets"].get(existing["id"]) if existing.get("destination") == "azure_blob_storage" else None
-        config = validate_config(body, existing=existing, secrets=secrets)
+        config = validate_config(body, existing=existing)
         failure = destination_failure(settings, config)
         if failure:
             raise ApiError(400, "DESTINATION_VALIDATION_FAILED", failure)
         for key in WRITABLE_FIELDS:
             existing.pop(key, None)
         existing.update(config)
-        existing["current_version"] = config["version_constraint"]
+        existing["current_version"] = resolve_version(config["version_constraint"], VERSION_CONSTRAINTS[config["type"]])
         existing["update_time"] = next_update_time(existing.get("update_time"))
-        if config["destination"] != "azure_blob_storage":
-            settings["secrets"].pop(existing["id"], None)
-        _store_secret(settings, existing["id"], body)
         return Response(200, copy.deepcopy(existing))
 
 
@@ -262,7 +265,6 @@ def delete_forwarder(ctx):
     with ctx.state.lock:
         existing = _find(org, ctx.params["config_id"])
         org.forwarders.remove(existing)
-        sim_settings(org)["secrets"].pop(existing["id"], None)
     return Response(204)
 
 
@@ -305,24 +307,25 @@ def _control_org(ctx, body=None):
 
 def _public_settings(org, settings):
     return {"org_key": org.org_key, "list_shape": settings["list_shape"],
-            "misconfigured_buckets": list(settings["misconfigured_buckets"]), "region": settings["region"]}
+            "misconfigured_buckets": list(settings["misconfigured_buckets"]), "region": settings["region"],
+            "empty_list_status": settings["empty_list_status"]}
 
 
 def control_get(ctx):
-    """``GET /_sim/forwarders?org_key=``: stored configs, switches, and how often each Azure secret was set."""
+    """``GET /_sim/forwarders?org_key=``: stored configs and switches."""
     org = _control_org(ctx)
     with ctx.state.lock:
         settings = sim_settings(org)
         result = _public_settings(org, settings)
         result["forwarders"] = copy.deepcopy(org.forwarders)
-        result["secret_updates"] = {config_id: entry["updates"] for config_id, entry in settings["secrets"].items()}
     return Response(200, result)
 
 
 def control_settings(ctx):
-    """``POST /_sim/forwarders/settings`` with any of ``list_shape``, ``misconfigured_buckets``, ``region``."""
+    """``POST /_sim/forwarders/settings`` with any of ``list_shape``, ``misconfigured_buckets``, ``region``,
+    ``empty_list_status``."""
     body = ctx.json(default={})
-    unknown = sorted(set(body) - {"org_key", "list_shape", "misconfigured_buckets", "region"})
+    unknown = sorted(set(body) - {"org_key", "list_shape", "misconfigured_buckets", "region", "empty_list_status"})
     if unknown:
         raise bad_request("unknown setting(s): {0}".format(", ".join(unknown)))
     if "list_shape" in body and body["list_shape"] not in LIST_SHAPES:
@@ -332,10 +335,12 @@ def control_settings(ctx):
         raise bad_request("misconfigured_buckets must be a list of 'bucket' or 'bucket/prefix' strings")
     if "region" in body and (not isinstance(body["region"], str) or not body["region"]):
         raise bad_request("region must be a non-empty string")
+    if "empty_list_status" in body and body["empty_list_status"] not in (200, 404):
+        raise bad_request("empty_list_status must be 200 or 404")
     org = _control_org(ctx, body)
     with ctx.state.lock:
         settings = sim_settings(org)
-        for key in ("list_shape", "region"):
+        for key in ("list_shape", "region", "empty_list_status"):
             if key in body:
                 settings[key] = body[key]
         if buckets is not None:

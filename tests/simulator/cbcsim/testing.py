@@ -169,7 +169,7 @@ class Simulator:
 
     def forwarder_state(self, org_key="ABCD1234"):
         """Return ``GET /_sim/forwarders``: ``{"forwarders", "list_shape", "misconfigured_buckets", "region",
-        "secret_updates": {config_id: times the Azure secret was set}}``."""
+        "empty_list_status"}``."""
         return self.control("GET", "forwarders", params={"org_key": org_key}).json()
 
     def forwarders(self, org_key="ABCD1234"):
@@ -178,7 +178,7 @@ class Simulator:
 
     def forwarder_settings(self, org_key="ABCD1234", **settings):
         """Set forwarder switches (``list_shape="results"``, ``misconfigured_buckets=["bucket", "bucket/prefix"]``,
-        ``region="eu-central-1"``); return them. ``reset()`` restores the defaults."""
+        ``region="eu-central-1"``, ``empty_list_status=404``); return them. ``reset()`` restores the defaults."""
         return self.control("POST", "forwarders/settings", json=dict(settings, org_key=org_key)).json()
 
     def add_forwarder(self, org_key="ABCD1234", **config):

@@ -12,7 +12,7 @@ from cbcsim.state import SimulatorConfig, SimulatorState
 ORG = "ABCD1234"
 S3 = {"name": "alerts", "type": "alert", "destination": "aws_s3", "s3_bucket_name": "bucket", "s3_prefix": "p"}
 AZURE = {"name": "hits", "type": "watchlist.hit", "destination": "azure_blob_storage", "azure_storage_account": "acct",
-         "azure_container_name": "cont", "azure_tenant_id": "t", "azure_client_id": "c", "azure_client_secret": "s3cret"}
+         "azure_container_name": "cont", "azure_tenant_id": "t", "azure_client_id": "c"}
 
 
 @pytest.fixture
@@ -82,17 +82,21 @@ def test_list_shape_switch_and_reset(state):
 
 @pytest.mark.parametrize("body, text", [
     ({"type": "alert", "s3_bucket_name": "b"}, "name is required"),
-    (dict(S3, type="alerts"), "type must be one of alert, endpoint.event, watchlist.hit"),
+    (dict(S3, type="alerts"), "type must be one of alert, auth.event, endpoint.event, watchlist.hit"),
     (dict(S3, destination="gcs"), "destination must be one of"),
     ({"name": "n", "type": "alert"}, "s3_bucket_name is required"),
     (dict(S3, azure_client_id="c"), "cannot be used with destination aws_s3"),
     (dict(AZURE, type="endpoint.event"), "not supported for type endpoint.event"),
     (dict(AZURE, s3_bucket_name="b"), "cannot be used with destination azure_blob_storage"),
-    (dict(AZURE, azure_client_secret=None), "azure_client_secret is required"),
+    (dict(AZURE, azure_client_secret="s"), "Unknown field(s): azure_client_secret"),
     (dict(AZURE, azure_tenant_id=""), "azure_tenant_id is required"),
     (dict(S3, version_constraint="1.1.0"), "version_constraint '1.1.0' is not available for type alert"),
     (dict(S3, enabled="yes"), "enabled must be a boolean"),
-    (dict(S3, filter=["x"]), "filter must be a string"),
+    (dict(S3, filter="device_os:LINUX"), "Unknown field(s): filter"),
+    (dict(S3, filters="x"), "filters must be an array"),
+    (dict(S3, filters=[{}]), "filters must be an array"),
+    (dict(S3, version_constraint="1.*.0"), "version_constraint must be like 1.0.0, 1.0.* or 1.*.*"),
+    (dict(S3, version_constraint="3.*.*"), "version_constraint '3.*.*' is not available for type alert"),
     (dict(S3, colour="red"), "Unknown field(s): colour"),
 ])
 def test_create_validation_is_a_400_and_stores_nothing(state, body, text):
@@ -109,12 +113,13 @@ def test_names_need_not_be_unique(state):
 
 
 def test_update_is_a_full_put_that_bumps_update_time(state):
-    created = create(state, dict(S3, filter="device_os:LINUX"))
+    created = create(state, dict(S3, filters=[{"attribute": "alert.severity", "equals": ["7"]}]))
+    assert created["filters"] == [{"attribute": "alert.severity", "equals": ["7"]}]
     response = call(state, "PUT", forwarders.update_forwarder, dict(S3, enabled=False, s3_prefix=""),
                     config_id=created["id"])
     assert response.status == 200
     updated = response.body
-    assert updated["enabled"] is False and updated["s3_prefix"] == "" and "filter" not in updated
+    assert updated["enabled"] is False and updated["s3_prefix"] == "" and "filters" not in updated
     assert updated["update_time"] > created["update_time"] and updated["create_time"] == created["create_time"]
     assert updated["id"] == created["id"] and updated["version_constraint"] == "1.0.0"
     again = call(state, "PUT", forwarders.update_forwarder, dict(S3, version_constraint="2.0.0"),
@@ -131,20 +136,30 @@ def test_update_errors(state):
     assert exc.status == 400
 
 
-def test_azure_secret_is_write_only_and_kept_on_update(state):
+def test_azure_forwarders_need_the_identity_fields_and_no_secret(state):
     created = create(state, AZURE)
-    assert "azure_client_secret" not in created
-    assert "azure_client_secret" not in call(state, "GET", forwarders.list_forwarders).body[0]
-    body = dict(AZURE)
-    del body["azure_client_secret"]
-    updated = call(state, "PUT", forwarders.update_forwarder, dict(body, enabled=False), config_id=created["id"]).body
+    assert all(created[key] == AZURE[key] for key in AZURE)
+    updated = call(state, "PUT", forwarders.update_forwarder, dict(AZURE, enabled=False), config_id=created["id"]).body
     assert updated["enabled"] is False
-    call(state, "PUT", forwarders.update_forwarder, AZURE, config_id=created["id"])
-    assert call(state, "GET", forwarders.control_get).body["secret_updates"] == {created["id"]: 2}
-    # moving an S3 forwarder to Azure needs the secret
     s3 = create(state, dict(S3, type="alert"))
-    exc = error(state, "PUT", forwarders.update_forwarder, dict(body, type="alert"), config_id=s3["id"])
-    assert "azure_client_secret is required" in exc.message
+    moved = call(state, "PUT", forwarders.update_forwarder, dict(AZURE, type="alert"), config_id=s3["id"]).body
+    assert moved["destination"] == "azure_blob_storage" and "s3_bucket_name" not in moved
+
+
+@pytest.mark.parametrize("kind, constraint, current", [
+    ("alert", "2.0.0", "2.0.0"), ("alert", "1.*.*", "1.0.0"), ("endpoint.event", "1.*.*", "1.1.0"),
+    ("endpoint.event", "1.0.*", "1.0.0"), ("auth.event", "1.0.*", "1.0.0"),
+])
+def test_floating_version_constraints_resolve_to_the_newest_match(state, kind, constraint, current):
+    created = create(state, dict(S3, type=kind, version_constraint=constraint))
+    assert created["version_constraint"] == constraint and created["current_version"] == current
+
+
+def test_an_empty_list_may_answer_404(state):
+    assert settings(state, empty_list_status=404)["empty_list_status"] == 404
+    assert error(state, "GET", forwarders.list_forwarders).status == 404
+    created = create(state, S3)
+    assert call(state, "GET", forwarders.list_forwarders).body == [created]
 
 
 def test_delete_and_unknown_ids(state):
@@ -179,7 +194,8 @@ def test_misconfigured_bucket_fails_create_update_and_health_check(state):
 
 
 def test_control_settings_validation_and_add(state):
-    for body in ({"list_shape": "xml"}, {"misconfigured_buckets": "b"}, {"colour": 1}, {"region": ""}):
+    for body in ({"list_shape": "xml"}, {"misconfigured_buckets": "b"}, {"colour": 1}, {"region": ""},
+                 {"empty_list_status": 500}):
         assert error(state, "POST", forwarders.control_settings, body).status == 400
     added = call(state, "POST", forwarders.control_add, {"name": "legacy", "type": "alert", "s3_bucket_name": "b"}).body
     assert added["org_key"] == ORG and "destination" not in added

@@ -25,6 +25,9 @@ class FakeClient:
         self.answers = answers
         self.calls = []
 
+    org_key = "ABCD1234"
+    url = "https://cbc.example"
+
     def call(self, name, body=None, **params):
         self.calls.append((name, body, params))
         answer = self.answers[name]
@@ -32,9 +35,12 @@ class FakeClient:
             raise answer
         return answer
 
+    def warn(self, message):
+        self.calls.append(("warn", message, {}))
+
 
 def params(**values):
-    base = dict((key, None) for key in fw.COMPARED_FIELDS + (fw.SECRET_FIELD,))
+    base = dict((key, None) for key in fw.COMPARED_FIELDS)
     base.update(values)
     return base
 
@@ -56,10 +62,23 @@ def test_list_rejects_other_shapes(body):
     assert "Fix:" in str(info.value)
 
 
-def test_list_404_means_none_other_errors_raise():
-    assert fw.list_forwarders(FakeClient({"forwarders.list": CbcApiError("GET", "/x", 404)})) == []
+def test_a_list_404_is_none_when_the_org_answers_elsewhere_and_an_error_when_it_does_not():
+    not_found = CbcApiError("GET", "/x", 404, "not found")
+    client = FakeClient({"forwarders.list": not_found, "devices.search": {"results": [], "num_found": 0}})
+    assert fw.list_forwarders(client) == []
+    assert [call[0] for call in client.calls] == ["forwarders.list", "devices.search"]
+    assert client.calls[1][1] == {"rows": 0}
+    client = FakeClient({"forwarders.list": not_found, "devices.search": CbcApiError("POST", "/y", 404)})
+    with pytest.raises(CbcConfigError) as info:
+        fw.list_forwarders(client)
+    assert "org_key ABCD1234 at https://cbc.example" in str(info.value) and "Fix: check org_key and url" in str(info.value)
+    client = FakeClient({"forwarders.list": not_found, "devices.search": CbcApiError("POST", "/y", 403)})
+    assert fw.list_forwarders(client) == []
+    assert client.calls[-1][0] == "warn" and "could not be confirmed" in client.calls[-1][1]
+    client = FakeClient({"forwarders.list": CbcApiError("GET", "/x", 403)})
     with pytest.raises(CbcApiError):
-        fw.list_forwarders(FakeClient({"forwarders.list": CbcApiError("GET", "/x", 403)}))
+        fw.list_forwarders(client)
+    assert len(client.calls) == 1
 
 
 def test_find_by_id_name_and_duplicates():
@@ -86,7 +105,7 @@ def test_legacy_config_without_destination_or_prefix_compares_equal():
     del legacy["destination"]
     del legacy["s3_prefix"]
     desired = fw.desired_from_params(params(name="alerts", destination="aws_s3", s3_bucket_name="bucket", s3_prefix="",
-                                            filter=""))
+                                            filters=[]))
     assert fw.plan_present(legacy, desired).action == "none"
 
 
@@ -100,29 +119,41 @@ def test_changed_field_gives_full_put_and_only_stated_diff():
     assert plan.result["id"] == "f1" and plan.result["enabled"] is False
 
 
-def test_moving_to_azure_drops_s3_fields_and_needs_the_secret():
+def test_an_update_keeps_the_fields_the_task_does_not_mention():
+    console = dict(CURRENT, filters=[{"attribute": "alert.severity", "equals": ["7"]}], console_note="set by hand")
+    plan = fw.plan_present(console, fw.desired_from_params(params(name="alerts", enabled=False)))
+    assert plan.body["filters"] == console["filters"] and plan.body["console_note"] == "set by hand"
+    assert not set(fw.SERVER_FIELDS) & set(plan.body)
+    cleared = fw.plan_present(console, fw.desired_from_params(params(name="alerts", filters=[])))
+    assert cleared.action == "updated" and cleared.body["filters"] == []
+    assert cleared.before == {"filters": console["filters"]} and cleared.after == {"filters": []}
+    assert fw.plan_present(console, fw.desired_from_params(params(name="alerts", filters=console["filters"]))).action == "none"
+
+
+def test_azure_takes_no_secret_and_moving_there_drops_the_s3_fields():
     azure = dict(destination="azure_blob_storage", azure_storage_account="acct", azure_container_name="cont",
                  azure_tenant_id="t", azure_client_id="c")
-    desired = fw.desired_from_params(params(name="alerts", **azure))
-    with pytest.raises(CbcConfigError) as info:
-        fw.plan_present(CURRENT, desired)
-    assert "azure_client_secret" in str(info.value)
-    plan = fw.plan_present(CURRENT, desired, secret="s")
-    assert plan.secret_sent and plan.body["azure_client_secret"] == "s"
+    plan = fw.plan_present(CURRENT, fw.desired_from_params(params(name="alerts", **azure)))
+    assert plan.action == "updated" and plan.body["destination"] == "azure_blob_storage"
     assert "s3_bucket_name" not in plan.body and "s3_prefix" not in plan.body
+    assert "s3_bucket_name" not in plan.result
+    created = fw.plan_present(None, fw.desired_from_params(params(name="new", type="alert", **azure)))
+    assert created.action == "created" and sorted(created.body) == sorted(["name", "type"] + list(azure))
+    with pytest.raises(CbcConfigError) as info:
+        fw.plan_present(None, fw.desired_from_params(params(name="new", type="alert", destination="azure_blob_storage",
+                                                            azure_storage_account="acct")))
+    assert "needs azure_container_name, azure_tenant_id, azure_client_id" in str(info.value)
 
 
-def test_update_secret_on_create_and_always():
-    desired = fw.desired_from_params(params(name="hits", azure_client_secret="s"))
-    assert fw.plan_present(AZURE_CURRENT, desired, secret="s", update_secret="on_create").action == "none"
-    plan = fw.plan_present(AZURE_CURRENT, desired, secret="s", update_secret="always")
-    assert plan.action == "updated" and plan.secret_sent and plan.body["azure_client_secret"] == "s"
-    assert plan.after == {"azure_client_secret": "<sent>"}
-    created = fw.plan_present(None, fw.desired_from_params(params(name="new", type="alert", azure_storage_account="a",
-                                                                  azure_container_name="b", azure_tenant_id="t",
-                                                                  azure_client_id="c")), secret="s")
-    assert created.action == "created" and created.body["azure_client_secret"] == "s"
-    assert "s" not in created.result.values() and created.after["azure_client_secret"] == "<sent>"
+@pytest.mark.parametrize("constraint", ["1.0.0", "1.1.0", "1.0.*", "1.*.*", "2.10.*"])
+def test_version_constraints_pinned_and_floating(constraint):
+    assert fw.desired_from_params(params(name="n", version_constraint=constraint))["version_constraint"] == constraint
+
+
+def test_auth_events_are_a_type():
+    assert "auth.event" in fw.TYPES
+    created = fw.plan_present(None, fw.desired_from_params(params(name="auth", type="auth.event", s3_bucket_name="b")))
+    assert created.body["type"] == "auth.event"
 
 
 def test_type_change_and_rename_clash_are_errors():
@@ -145,7 +176,12 @@ def test_create_needs_type_and_bucket():
     (dict(destination="aws_s3", azure_client_id="c"), "cannot be used with destination aws_s3"),
     (dict(destination="azure_blob_storage", s3_prefix="p"), "cannot be used with destination azure_blob_storage"),
     (dict(type="endpoint.event", azure_container_name="c"), "endpoint.event cannot be forwarded to Azure"),
-    (dict(version_constraint="2"), "version_constraint must look like 1.0.0"),
+    (dict(version_constraint="2"), "version_constraint must be a version (1.0.0), patch-floating (1.0.*)"),
+    (dict(version_constraint="1.*.0"), "minor-floating (1.*.*), not '1.*.0'"),
+    (dict(version_constraint="*.*.*"), "not '*.*.*'"),
+    (dict(filters=[""]), "filters[0]"),
+    (dict(filters=[{}]), "filters[0] must be a filter object or string"),
+    (dict(filters=[3]), "filters[0] must be a filter object or string"),
     (dict(s3_bucket_name="s3://b"), "bare bucket name"),
 ])
 def test_desired_validation(values, text):
