@@ -168,6 +168,8 @@ def send_device_action(client, plan, batch_size=1000):
             post(pending["todo"])
 
         def confirm():
+            if not plan.observable:
+                raise CbcError("the Devices API reports no %s state to read back" % action_type)
             found = dict((device["id"], device)
                          for device in search_devices(client, DeviceSelection(device_ids=pending["todo"]),
                                                       fields=STATE_FIELDS)[0])
@@ -220,7 +222,10 @@ def _post_action(client, action_type, batch, options, permission):
 
 # What cbc_device reads of each device: enough to decide and to report, nothing more.
 STATE_FIELDS = ("id", "name", "os", "status", "quarantined", "policy_id", "policy_name", "sensor_version",
-                "sensor_kit_type", "sensor_pending_update", "scan_status")
+                "sensor_kit_type", "sensor_pending_update")
+# BACKGROUND_SCAN toggles: the Devices API reports no scan state to compare with (the SDK's device model calls
+# scan_status "not used"; it is null in every recorded response), so the action is sent as asked, every run.
+BACKGROUND_SCAN_TOGGLES = {"start": "ON", "stop": "OFF"}
 BYPASS_STATUSES = ("BYPASS", "BYPASS_ON")
 # Devices in these states have no sensor to act on: sensor actions leave them alone.
 NO_SENSOR_STATUSES = ("UNINSTALLED", "DEREGISTERED", "DELETED")
@@ -234,13 +239,15 @@ class PlannedAction:
     """One action_type with its options, the devices that need it and what changes on each.
 
     ``needs(device)`` says whether a device (as the search returns it) still needs the action: it picks the
-    devices when planning, and tells after a lost answer which ones the action reached.
+    devices when planning, and tells after a lost answer which ones the action reached. ``observable`` is false
+    for an action whose effect no read shows: after a lost answer it is reported unconfirmed, never sent again.
     """
 
-    def __init__(self, action_type, options=None, needs=None):
+    def __init__(self, action_type, options=None, needs=None, observable=True):
         self.action_type = action_type
         self.options = options
         self.needs = needs
+        self.observable = observable
         self.device_ids = []
         self.changes = {}
 
@@ -265,10 +272,11 @@ def _needs_sensor_version(kit, version):
 
 
 def plan_device_actions(devices, quarantined=None, bypass=None, policy=None, sensor_version=None,
-                        background_scan=None, uninstall_sensor=False, delete_sensor=False):
+                        send_background_scan=None, uninstall_sensor=False, delete_sensor=False):
     """Return the PlannedActions (only those with devices) that bring ``devices`` to the desired state.
 
-    ``policy`` is ``{"id": int, "name": str or None}``; ``sensor_version`` ``{KIT: version}``.
+    ``policy`` is ``{"id": int, "name": str or None}``; ``sensor_version`` ``{KIT: version}``;
+    ``send_background_scan`` ``start`` or ``stop``, sent to every device with a sensor (not a state).
     """
     plans = []
     if policy is not None:
@@ -289,9 +297,12 @@ def plan_device_actions(devices, quarantined=None, bypass=None, policy=None, sen
     if quarantined is not None:
         plans.append(_toggle_plan(devices, "QUARANTINE", quarantined, lambda d: bool(d.get("quarantined")),
                                   "quarantined"))
-    if background_scan is not None:
-        plans.append(_toggle_plan(devices, "BACKGROUND_SCAN", background_scan,
-                                  lambda d: d.get("scan_status") == "IN_PROGRESS", "background_scan"))
+    if send_background_scan is not None:
+        plan = PlannedAction("BACKGROUND_SCAN", {"toggle": BACKGROUND_SCAN_TOGGLES[send_background_scan]},
+                             needs=has_sensor, observable=False)
+        for device in filter(plan.needs, devices):
+            plan.add(device, "background_scan", "not reported", send_background_scan)
+        plans.append(plan)
     if uninstall_sensor:
         plan = PlannedAction("UNINSTALL_SENSOR", needs=has_sensor)
         for device in filter(plan.needs, devices):

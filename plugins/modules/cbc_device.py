@@ -64,11 +64,16 @@ options:
         (action C(UPDATE_SENSOR_VERSION))."
       - Only devices of that kit whose version differs and that have no update pending are updated.
     type: dict
-  background_scan:
+  send_background_scan:
     description:
-      - V(true) starts a background scan where none is in progress, V(false) stops running ones
-        (action C(BACKGROUND_SCAN); the state is read from C(scan_status)).
-    type: bool
+      - V(start) or V(stop) a background scan on every selected device that has a sensor (action
+        C(BACKGROUND_SCAN) with C(toggle) C(ON) or C(OFF)).
+      - This is an action, not a state. The Devices API reports no background-scan state to compare with, so it is
+        sent on every run and the task reports C(changed) each time; it is outside the module's idempotence. After a
+        lost answer it is reported unconfirmed, never sent again by the module.
+      - For a lasting setting, use the policy's C(BACKGROUND_SCAN) sensor setting (M(carbonblack.cloud.cbc_policy)).
+    type: str
+    choices: [start, stop]
   uninstall_sensor:
     description:
       - V(true) uninstalls the sensor of every selected device that is not already C(UNINSTALLED),
@@ -234,7 +239,7 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.validation impor
 # Kit types of the SDK's SensorKit.VALID_TYPES (docs/api-evidence.md).
 SENSOR_KITS = ("WINDOWS", "MAC", "RHEL", "UBUNTU", "SUSE", "AMAZON_LINUX")
 
-DESIRED_OPTIONS = ("quarantined", "bypass", "policy_id", "policy_name", "sensor_version", "background_scan",
+DESIRED_OPTIONS = ("quarantined", "bypass", "policy_id", "policy_name", "sensor_version", "send_background_scan",
                    "uninstall_sensor", "delete_sensor")
 
 
@@ -326,7 +331,8 @@ def run_device(module):
                              "allow_empty: true")
 
     plans = plan_device_actions(devices, quarantined=params["quarantined"], bypass=params["bypass"], policy=policy,
-                                sensor_version=params["sensor_version"], background_scan=params["background_scan"],
+                                sensor_version=params["sensor_version"],
+                                send_background_scan=params["send_background_scan"],
                                 uninstall_sensor=params["uninstall_sensor"], delete_sensor=params["delete_sensor"])
     changed = changed_ids(plans)
     limit = params["details_limit"]
@@ -374,7 +380,7 @@ def main():
         policy_id=dict(type="int"),
         policy_name=dict(type="str"),
         sensor_version=dict(type="dict"),
-        background_scan=dict(type="bool"),
+        send_background_scan=dict(type="str", choices=["start", "stop"]),
         uninstall_sensor=dict(type="bool", default=False),
         delete_sensor=dict(type="bool", default=False),
         batch_size=dict(type="int", default=1000),

@@ -94,7 +94,7 @@ def test_release_only_touches_quarantined_devices(sim, tmp_path):
     assert not any(d["quarantined"] for d in fleet(sim))
 
 
-def test_policy_by_name_sensor_version_bypass_and_scan_are_idempotent(sim, tmp_path):
+def test_policy_by_name_sensor_version_and_bypass_are_idempotent_and_a_scan_is_sent_each_run(sim, tmp_path):
     windows = [d for d in fleet(sim) if d["os"] == "WINDOWS" and d["status"] == "REGISTERED"
                and d["policy_name"] != "Advanced"]
     kit = windows[0]["sensor_kit_type"]
@@ -104,30 +104,35 @@ def test_policy_by_name_sensor_version_bypass_and_scan_are_idempotent(sim, tmp_p
         device_task(device_ids=ids, policy_name="Advanced"),
         device_task(device_ids=ids, sensor_version={kit: "9.9.9.9"}),
         device_task(device_ids=ids, bypass=True),
-        device_task(device_ids=ids, background_scan=True),
+        device_task(device_ids=ids, send_background_scan="start"),
     ]
     mark = sim.mark()
     run = run_tasks(tmp_path, tasks + tasks, connection=api_key_connection(sim), args=["--diff"])
     entries = sim.requests(since=mark)
-    assert [run[index]["changed"] for index in range(8)] == [True] * 4 + [False] * 4
+    # the three states hold on the re-run; the background scan is an action, sent again
+    assert [run[index]["changed"] for index in range(8)] == [True] * 4 + [False] * 3 + [True]
     assert [(e["body"]["action_type"], sorted(e["body"]["device_id"])) for e in writes(entries)] == [
         ("UPDATE_POLICY", sorted(ids)), ("UPDATE_SENSOR_VERSION", sorted(ids)), ("BYPASS", sorted(ids)),
-        ("BACKGROUND_SCAN", sorted(ids))]
+        ("BACKGROUND_SCAN", sorted(ids)), ("BACKGROUND_SCAN", sorted(ids))]
+    assert run[3]["devices"][0]["before"] == {"background_scan": "not reported"}
+    assert run[3]["devices"][0]["after"] == {"background_scan": "start"}
     state = sim.devices(ids)
     policy_id = writes(entries)[0]["body"]["options"]["policy_id"]
     assert all(state[i]["policy_name"] == "Advanced" and state[i]["policy_id"] == policy_id for i in ids)
     assert all(state[i]["sensor_pending_update"] for i in ids)
-    assert all(state[i]["status"] == "BYPASS" and state[i]["scan_status"] == "IN_PROGRESS" for i in ids)
+    assert all(state[i]["status"] == "BYPASS" and state[i]["scan_status"] is None for i in ids)
     assert writes(entries)[1]["body"]["options"] == {"sensor_version": {kit: "9.9.9.9"}}
     assert run[0]["devices"][0]["after"] == {"policy_id": policy_id, "policy_name": "Advanced"}
     assert run[1]["devices"][0]["after"] == {"sensor_version": "9.9.9.9"}
 
     # and back: bypass off, scan off
     mark = sim.mark()
-    run = run_tasks(tmp_path, [device_task(device_ids=ids, bypass=False, background_scan=False)],
+    run = run_tasks(tmp_path, [device_task(device_ids=ids, bypass=False, send_background_scan="stop")],
                     connection=api_key_connection(sim))
-    assert [entry["body"]["action_type"] for entry in writes(sim.requests(since=mark))] == ["BYPASS", "BACKGROUND_SCAN"]
-    assert all(d["status"] == "REGISTERED" and d["scan_status"] == "STOPPED" for d in sim.devices(ids).values())
+    sent = writes(sim.requests(since=mark))
+    assert [entry["body"]["action_type"] for entry in sent] == ["BYPASS", "BACKGROUND_SCAN"]
+    assert sent[1]["body"]["options"] == {"toggle": "OFF"}
+    assert all(d["status"] == "REGISTERED" for d in sim.devices(ids).values())
 
 
 def test_uninstall_and_delete_act_only_where_state_needs_it(sim, tmp_path):

@@ -39,7 +39,10 @@ def test_quarantine_by_name_and_id_with_scan_then_rerun_and_release(sim, tmp_pat
     report = run.results["incident_response_report"]
     assert sorted(report["changed"]) == sorted(d["name"] for d in targets) and report["unchanged"] == []
     state = sim.devices([d["id"] for d in targets])
-    assert all(d["quarantined"] and d["scan_status"] == "IN_PROGRESS" for d in state.values())
+    assert all(d["quarantined"] for d in state.values())
+    scans = [entry["body"] for entry in writes(sim, mark) if entry["body"]["action_type"] == "BACKGROUND_SCAN"]
+    assert len(scans) == 1 and sorted(scans[0]["device_id"]) == sorted(d["id"] for d in targets)
+    assert sorted(report["background_scan"]) == sorted(d["name"] for d in targets)
     assert "Quarantine: 3 changed, 0 already in that state" in run.stdout
 
     mark = sim.mark()

@@ -43,6 +43,8 @@ class Org:
         self.pending_sensor_updates = {}
         self.forwarders = []
         self.alerts = []
+        #: ``{device_id: ["ON", "OFF", ...]}``: the BACKGROUND_SCAN toggles received, which no device field shows.
+        self.background_scan_toggles = {}
 
     def remove_device(self, device_id):
         """Remove a device (and any pending sensor update); return True if it existed."""

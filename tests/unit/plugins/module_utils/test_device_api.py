@@ -192,20 +192,28 @@ def planned(plans):
 def test_plans_act_only_on_devices_that_need_it():
     plans = planned(dev.plan_device_actions(
         fleet(), quarantined=True, bypass=False, policy={"id": 20, "name": "P20"}, sensor_version={"RHEL": "2.15"},
-        background_scan=True, uninstall_sensor=True, delete_sensor=True))
+        send_background_scan="start", uninstall_sensor=True, delete_sensor=True))
     # device 3 is DEREGISTERED: no sensor, so sensor actions leave it alone (and a re-run plans nothing)
     assert plans["QUARANTINE"] == ({"toggle": "ON"}, [1, 4])
     assert plans["BYPASS"] == ({"toggle": "OFF"}, [4])
     assert plans["UPDATE_POLICY"] == ({"policy_id": 20}, [1])
     # device 4 has an update pending, device 2 already runs 2.15, device 3 is another kit
     assert plans["UPDATE_SENSOR_VERSION"] == ({"sensor_version": {"RHEL": "2.15"}}, [1])
-    assert plans["BACKGROUND_SCAN"] == ({"toggle": "ON"}, [1, 4])
+    # an action, not a state: every device with a sensor, whatever scan_status says
+    assert plans["BACKGROUND_SCAN"] == ({"toggle": "ON"}, [1, 2, 4])
     assert plans["UNINSTALL_SENSOR"] == (None, [1, 2, 4])
     assert plans["DELETE_SENSOR"] == (None, [3])
 
 
 def test_nothing_planned_when_state_matches():
-    assert dev.plan_device_actions(fleet()[1:2], quarantined=True, policy={"id": 20}, background_scan=True) == []
+    assert dev.plan_device_actions(fleet()[1:2], quarantined=True, policy={"id": 20}) == []
+
+
+def test_a_background_scan_is_planned_on_every_run_and_stop_sends_off():
+    for unused_run in range(2):
+        plans = dev.plan_device_actions(fleet(), send_background_scan="stop")
+        assert planned(plans) == {"BACKGROUND_SCAN": ({"toggle": "OFF"}, [1, 2, 4])}
+    assert plans[0].observable is False
 
 
 def quarantine_plan(api, ids=None):
@@ -275,3 +283,16 @@ def test_a_timed_out_batch_is_read_back_after_a_pause_and_never_resent():
     assert [name for name, unused in api.calls].count("devices.actions") == 1 and api.pauses == [1.0]
     assert info.value.done_ids == [] and info.value.unconfirmed_ids == [1, 2, 3, 4]
     assert info.value.failed_ids == [5, 6, 7, 8, 9, 10]
+
+
+def test_a_background_scan_whose_answer_was_lost_is_unconfirmed_and_never_sent_again():
+    api = FakeDeviceApi(10, lost_unapplied={2})
+    plan = dev.plan_device_actions(api.fleet, send_background_scan="start")[0]
+    with pytest.raises(dev.BatchFailure) as info:
+        dev.send_device_action(api, plan, batch_size=4)
+    bodies = [body["device_id"] for name, body in api.calls if name == "devices.actions"]
+    # no read can show a scan, so nothing is read back and the lost batch is not resent
+    assert bodies == [[1, 2, 3, 4], [5, 6, 7, 8]] and "devices.search" not in names(api)
+    assert info.value.done_ids == [1, 2, 3, 4] and info.value.unconfirmed_ids == [5, 6, 7, 8]
+    assert info.value.failed_ids == [9, 10]
+    assert "reports no BACKGROUND_SCAN state to read back" in str(info.value)
