@@ -146,7 +146,8 @@ def make_device(index, device_id, org, policies, rng, now):
         "activation_code": None,
         "activation_code_expiry_time": format_time(registered + timedelta(days=7)),
         "av_ave_version": "8.3.64.226" if os_name == "WINDOWS" else None,
-        "av_engine": "4.14.3.454-ave.8.3.64.226:avpack.8.5.0.92:vdf.8.19.30.74" if os_name == "WINDOWS" else None,
+        # An empty string, not null, without AV (as recorded: SDK live_response/mock_device.py DEVICE_RESPONSE).
+        "av_engine": "4.14.3.454-ave.8.3.64.226:avpack.8.5.0.92:vdf.8.19.30.74" if os_name == "WINDOWS" else "",
         "av_last_scan_time": None,
         "av_master": False,
         "av_pack_version": "8.5.0.92" if os_name == "WINDOWS" else None,
@@ -177,7 +178,8 @@ def make_device(index, device_id, org, policies, rng, now):
         "vm_uuid": None,
         "vuln_score": round(rng.uniform(0, 9.5), 1),
         "vuln_severity": None,
-        "nsx_enabled": None,
+        # A boolean, as recorded (SDK workload/mock_nsx_remediation.py NSX_DEVICE_DATA_*); no simulated device has NSX.
+        "nsx_enabled": False,
         "nsx_distributed_firewall_policy": None,
     }
 
