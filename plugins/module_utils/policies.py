@@ -508,9 +508,10 @@ def plan_update(current, desired, purge_rules=False, purge_sensor_settings=False
     return PolicyPlan(body if body_changed else None, updates, before, after)
 
 
-def create_body(name, desired):
-    """The POST body of a new policy: the stated fields; the API fills in the rest."""
-    body = {"name": name, "description": desired.get("description", ""),
+def create_body(name, desired, org_key):
+    """The POST body of a new policy: the stated fields, with ``org_key`` and ``version: 2`` as the SDK always
+    sends them (its Policy and PolicyBuilder); the API fills in the rest."""
+    body = {"org_key": org_key, "version": 2, "name": name, "description": desired.get("description", ""),
             "priority_level": desired.get("priority_level", DEFAULT_PRIORITY), "is_system": False,
             "rules": copy.deepcopy(desired.get("rules", [])),
             "sensor_settings": [{"name": key, "value": value} for key, value in desired.get("sensor_settings", {}).items()]}
@@ -706,7 +707,7 @@ def apply_one(client, entry, check_mode):
             delete_policy(client, summary["id"], "the deletion of policy %r (id %s)" % (summary.get("name"), summary["id"]))
         return result
     if summary is None:
-        body = create_body(item["name"], item["desired"])
+        body = create_body(item["name"], item["desired"], client.org_key)
         result.update(changed=True, action="created", before={}, after=stated_view(item["desired"], item["name"]))
         if check_mode:
             result["policy"] = dict(body, id=None, position=None)

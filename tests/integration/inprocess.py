@@ -17,7 +17,7 @@ import time
 
 import pytest
 import requests
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.carbonblack.cloud.plugins.plugin_utils.module_action import run_module_in_worker
 
 from playbook_runner import FULL_TOKEN, ORG, SCRUBBED_ENV, api_key_connection
 
@@ -42,26 +42,19 @@ class ModuleRun:
 
 
 def run_module(name, args, check_mode=False, diff=False):
-    """Run ``carbonblack.cloud.<name>`` with ``args``; return its result dict and wall time."""
-    module = importlib.import_module(MODULES + name)
+    """Run ``carbonblack.cloud.<name>`` with ``args``; return its result dict and wall time.
+
+    It runs the way a playbook runs it with a local connection (plugin_utils/module_action.py), without the engine.
+    """
     args = dict(args)
     if check_mode:
         args["_ansible_check_mode"] = True
     if diff:
         args["_ansible_diff"] = True
-    saved = sys.stdout
-    sys.stdout = buffer = io.StringIO()
     started = time.monotonic()
-    try:
-        with patch_module_args(args):
-            try:
-                module.main()
-            except SystemExit:
-                pass
-    finally:
-        sys.stdout = saved
+    output = run_module_in_worker(MODULES + name, args, {})
     seconds = time.monotonic() - started
-    return ModuleRun(as_the_controller_shows(json.loads(buffer.getvalue())), seconds)
+    return ModuleRun(as_the_controller_shows(output if isinstance(output, dict) else json.loads(output)), seconds)
 
 
 def as_the_controller_shows(result):

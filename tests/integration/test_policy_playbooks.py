@@ -83,6 +83,8 @@ def test_create_check_mode_then_create_then_rerun_sends_no_write(sim, tmp_path):
     assert apis(sent) == ["policies.create", "policies.rule_configs.update"]
     body = sent[0]["body"]
     assert "id" not in body and body["name"] == "Servers" and body["priority_level"] == "HIGH"
+    # as the SDK's Policy and PolicyBuilder always send them
+    assert body["org_key"] == ORG and body["version"] == 2
     assert body["sensor_settings"] == [{"name": "SHOW_UI", "value": "false"}, {"name": "RATE_LIMIT", "value": "5"}]
     assert body["rules"] == [dict(MALWARE_RULE, required=True)]
     assert sent[1]["path"].endswith("/rule_configs/core_prevention")
