@@ -304,8 +304,39 @@ ERROR = {
     "reason?": STR,
 }
 
+# Data Forwarder v2 configs: the SDK has no forwarder module and no recording, so these come from the one real
+# config record public sources show: a CBC audit-log entry "Updated Config: {...}" for
+# PUT /data_forwarder/v2/orgs/A1234567/configs/<uuid> (id, org_key, name, enabled, type, s3_bucket_name, s3_prefix,
+# create_time, update_time), and the fields an open-source operations script strips from newer configs
+# (version_constraint, current_version, destination, azure_storage_account, azure_container_name,
+# azure_tenant_id); ../shared/docs/cbc-api-facts.md section 5 cites both. azure_client_id is the documented
+# Azure setup's client id; filters is v1's array, documented as kept by v2.
+FORWARDER_CONFIG = {
+    "id": STR,  # a UUID string
+    "org_key": STR,
+    "name": STR,
+    "enabled": BOOL,
+    "type": STR,
+    "create_time": STR,  # RFC 3339, e.g. 2023-10-03T14:11:14Z
+    "update_time": STR,
+    "version_constraint?": STR,
+    "current_version?": STR,
+    "destination?": STR,
+    "s3_bucket_name?": STR,
+    "s3_prefix?": STR,
+    "azure_storage_account?": STR,
+    "azure_container_name?": STR,
+    "azure_tenant_id?": STR,
+    "azure_client_id?": STR,
+    "filters?": "array",
+}
+#: The list is a bare array of configs (the operations script iterates the answer itself).
+FORWARDER_LIST = [FORWARDER_CONFIG]
+
 #: Everything test_conformance.py checks, by response kind.
 FACTS = {
+    "forwarder_config": FORWARDER_CONFIG,
+    "forwarder_list": FORWARDER_LIST,
     "device": DEVICE,
     "device_search_page": DEVICE_SEARCH_PAGE,
     "device_scroll_page": DEVICE_SCROLL_PAGE,

@@ -286,6 +286,26 @@ def test_query_syntax_error_carries_the_reason_the_sdk_reads(api):
 # --- the checker itself ----------------------------------------------------------------------------------
 
 
+def test_forwarder_configs_and_list(api):
+    base = "/data_forwarder/v2/orgs/" + ORG + "/configs"
+    s3 = {"name": "conformance-s3", "type": "alert", "s3_bucket_name": "b", "s3_prefix": "p",
+          "version_constraint": "1.*.*", "filters": [{"attribute": "alert.severity", "equals": ["7"]}]}
+    azure = {"name": "conformance-azure", "type": "watchlist.hit", "destination": "azure_blob_storage",
+             "azure_storage_account": "acct", "azure_container_name": "cont", "azure_tenant_id": "t",
+             "azure_client_id": "c"}
+    created = []
+    for body in (s3, azure):
+        response = api("POST", base, json=body)
+        assert response.status_code in (200, 201), response.text
+        assert_conforms("forwarder_config", response.json())
+        created.append(response.json()["id"])
+    updated = api("PUT", base + "/" + created[0], json=dict(s3, enabled=False))
+    assert_conforms("forwarder_config", ok_json(updated))
+    assert_conforms("forwarder_list", ok_json(api("GET", base)))
+    for config_id in created:
+        assert api("DELETE", base + "/" + config_id).status_code in (200, 204)
+
+
 def test_checker_reports_drift(all_devices):
     device = copy.deepcopy(all_devices[0])
     assert shape_problems(FACTS["device"], device) == []
