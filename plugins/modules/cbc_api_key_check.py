@@ -122,6 +122,7 @@ requests_sent:
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcApiError, CbcConfigError
+from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders import list_forwarders
 from ansible_collections.carbonblack.cloud.plugins.module_utils.services import ENDPOINTS
 
 API_NAMES = ["devices", "policies", "data_forwarder", "alerts"]
@@ -139,10 +140,16 @@ def probe(client, api):
     endpoint_name, body = PROBES[api]
     permission = ENDPOINTS[endpoint_name].permission
     try:
-        client.call(endpoint_name, body=body)
+        if api == "data_forwarder":
+            # An org without forwarders may answer the list with 404; list_forwarders tells that from a wrong org.
+            list_forwarders(client)
+        else:
+            client.call(endpoint_name, body=body)
     except CbcApiError as error:
         return {"accessible": False, "http_status": error.status, "permission": permission,
                 "hint": error.hint}
+    except CbcConfigError as error:
+        return {"accessible": False, "http_status": 404, "permission": permission, "hint": str(error)}
     return {"accessible": True, "http_status": 200, "permission": permission, "hint": None}
 
 

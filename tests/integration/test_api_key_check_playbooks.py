@@ -74,6 +74,17 @@ def test_missing_permission_is_reported_and_required_fails_with_the_hint(simulat
     run.assert_no_secret(*SECRETS)
 
 
+def test_a_forwarder_list_404_of_an_org_without_forwarders_is_accessible_and_a_wrong_org_is_not(sim, tmp_path):
+    sim.forwarder_settings(empty_list_status=404)
+    mark = sim.mark()
+    run = run_tasks(tmp_path, [check(apis=["data_forwarder"]),
+                               check(apis=["data_forwarder"], org_key="WRONG123")], connection=api_key(sim))
+    assert run[0]["accessible"] == ["data_forwarder"], run[0]
+    assert run[1]["apis"]["data_forwarder"]["accessible"] is False
+    assert "Fix: check org_key and url" in run[1]["apis"]["data_forwarder"]["hint"]
+    assert [entry["api"] for entry in sim.requests(since=mark)] == ["forwarders.list", "devices.search"] * 2
+
+
 def test_wrong_secret_is_one_line_error_without_the_secret(simulator, tmp_path):
     wrong = "WRONGSECRET0000000000000/FULLACCESS"
     run = run_playbook(tmp_path, [CHECK], connection=api_key(simulator, token=wrong), args=["-vvv"])
