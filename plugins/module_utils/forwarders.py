@@ -70,12 +70,16 @@ def list_forwarders(client):
     return forwarders_from_response(body)
 
 
+class OrgNotFound(CbcConfigError):
+    """The forwarder list and the Devices API both answer 404: the org_key or url is wrong."""
+
+
 def _confirm_org(client, list_error):
     try:
         client.call("devices.search", body={"rows": 0})
     except CbcApiError as error:
         if error.status == 404:
-            raise CbcConfigError("both the Data Forwarder API and the Devices API answer HTTP 404 for org_key %s at "
+            raise OrgNotFound("both the Data Forwarder API and the Devices API answer HTTP 404 for org_key %s at "
                                  "%s, so the organization or the URL is wrong. Fix: check org_key and url (the CBC "
                                  "console host of your organization)" % (client.org_key, client.url))
         client.warn("the data forwarder list answered HTTP 404 (%s), read as no forwarders configured; the org could "

@@ -122,7 +122,7 @@ requests_sent:
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcApiError, CbcConfigError
-from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders import list_forwarders
+from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders import OrgNotFound, list_forwarders
 from ansible_collections.carbonblack.cloud.plugins.module_utils.services import ENDPOINTS
 
 API_NAMES = ["devices", "policies", "data_forwarder", "alerts"]
@@ -148,7 +148,7 @@ def probe(client, api):
     except CbcApiError as error:
         return {"accessible": False, "http_status": error.status, "permission": permission,
                 "hint": error.hint}
-    except CbcConfigError as error:
+    except OrgNotFound as error:
         return {"accessible": False, "http_status": 404, "permission": permission, "hint": str(error)}
     return {"accessible": True, "http_status": 200, "permission": permission, "hint": None}
 
