@@ -414,7 +414,12 @@ def decode_json(response, method, path, shape_results=None):
     try:
         if shape_results is not None:
             # JSON is UTF-8 (RFC 8259); UnicodeDecodeError is a ValueError.
-            return decode_with_rows(response.content.decode("utf-8"), "results", shape_results)
-        return response.json()
+            body = decode_with_rows(response.content.decode("utf-8"), "results", shape_results)
+        else:
+            body = response.json()
     except ValueError:
         raise CbcApiError(method, path, response.status_code, "the response is not JSON: %s" % response.text[:100])
+    if isinstance(body, dict) and body.get("errorMessage"):
+        # An error reported inside a 2xx answer; the SDK raises on it too (connection.py api_json_request).
+        raise CbcApiError(method, path, response.status_code, str(body["errorMessage"]))
+    return body

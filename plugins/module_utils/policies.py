@@ -601,8 +601,25 @@ def create_policy(client, body):
             return True, get_policy(client, matches[0]["id"])
         return False, None
 
-    return reconciled_write(client, "the creation of policy %r" % body["name"],
-                            lambda: client.call("policies.create", body=body), confirm)
+    answer = reconciled_write(client, "the creation of policy %r" % body["name"],
+                              lambda: client.call("policies.create", body=body), confirm)
+    if is_full_policy(answer):
+        return answer
+    # The SDK reads the policy again when a write answers with less than the policy (no body, {"result": ...},
+    # only an id): so do we.
+    policy_id = answer.get("id") if isinstance(answer, dict) else None
+    if policy_id is None:
+        matches = find_by_name(list_summaries(client), body["name"])
+        if len(matches) != 1:
+            raise PolicyError("the API accepted the creation of policy %r without naming it in its answer, and %d "
+                              "policies have that name now. Fix: check the org's policies, then re-run"
+                              % (body["name"], len(matches)))
+        policy_id = matches[0]["id"]
+    return get_policy(client, policy_id)
+
+
+def is_full_policy(answer):
+    return isinstance(answer, dict) and answer.get("id") is not None and "name" in answer and "rules" in answer
 
 
 def update_policy(client, policy_id, body, item):
@@ -654,6 +671,10 @@ def update_rule_configs(client, policy_id, updates, where):
     successful = []
     for category in sorted(updates):
         result = _put_rule_configs(client, policy_id, category, updates[category]) or {}
+        if isinstance(result, list):
+            # An echo of the request (the SDK ignores this answer for core_prevention and data_collection).
+            successful.extend(entry for entry in result if isinstance(entry, dict) and entry.get("id"))
+            continue
         successful.extend(result.get("successful") or [])
         failed = result.get("failed") or []
         if failed:
@@ -727,7 +748,9 @@ def apply_one(client, entry, check_mode):
         if check_mode:
             policy = copy.deepcopy(plan.body)
         else:
-            policy = update_policy(client, current["id"], plan.body, item) or plan.body
+            policy = update_policy(client, current["id"], plan.body, item)
+            if not is_full_policy(policy):
+                policy = get_policy(client, current["id"])
     if plan.rule_config_updates:
         if check_mode:
             simulate_rule_configs(policy, plan.rule_config_updates)

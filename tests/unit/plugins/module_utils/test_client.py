@@ -232,6 +232,15 @@ def test_403_names_the_permission_the_endpoint_needs():
     assert "grant event-forwarder.settings READ" in str(info.value)
 
 
+def test_an_error_inside_a_2xx_answer_is_an_error():
+    client, unused_script, unused_sleeps = make_client([make_response(200, {"errorMessage": "Invalid policy id"}),
+                                                        make_response(200, {"errorMessage": None, "id": 5})])
+    with pytest.raises(CbcApiError) as info:
+        client.call("policies.get", policy_id=5)
+    assert info.value.status == 200 and "Invalid policy id" in str(info.value)
+    assert client.call("policies.get", policy_id=5) == {"errorMessage": None, "id": 5}
+
+
 def test_401_with_an_api_key_is_final():
     client, script, unused_sleeps = make_client([make_response(401, {"message": "bad"}), make_response(200, {})])
     with pytest.raises(CbcApiError) as info:

@@ -175,6 +175,8 @@ def test_duplicates_in_a_list_of_policies():
 class FakePolicyApi:
     """Summary + full policies in memory; records every call."""
 
+    org_key = "ABCD1234"
+
     def __init__(self, policies, num_devices=None):
         self.policies = dict((policy["id"], copy.deepcopy(policy)) for policy in policies)
         self.num_devices = num_devices or {}
@@ -230,3 +232,51 @@ def test_get_policies_reports_missing_ids_and_names():
     api = FakePolicyApi([server_policy()])
     policies, missing = pol.get_policies(api, ids=[10, 99], names=["Servers", "Nope"])
     assert [p["id"] for p in policies] == [10] and missing == ["Nope", 99]
+
+
+class ShortAnswerApi(FakePolicyApi):
+    """Writes answer with less than the policy, as the SDK allows: no body, {"result": ...}, an echo list."""
+
+    def __init__(self, policies, create_answer=None, update_answer=None):
+        FakePolicyApi.__init__(self, policies)
+        self.create_answer = create_answer
+        self.update_answer = update_answer
+
+    def call(self, name, body=None, **params):
+        if name == "policies.create":
+            self.calls.append((name, None, body))
+            stored = dict(copy.deepcopy(body), id=12, position=3, rule_configs=server_policy()["rule_configs"])
+            self.policies[12] = stored
+            return copy.deepcopy(self.create_answer)
+        if name == "policies.update":
+            FakePolicyApi.call(self, name, body, **params)
+            return copy.deepcopy(self.update_answer)
+        if name == "policies.rule_configs.update":
+            self.calls.append((name, params.get("policy_id"), body))
+            return copy.deepcopy(body)
+        return FakePolicyApi.call(self, name, body, **params)
+
+
+@pytest.mark.parametrize("answer", [None, {"result": "success"}, {"id": 12}])
+def test_a_create_answered_with_less_than_the_policy_reads_it_back(answer):
+    api = ShortAnswerApi([server_policy()], create_answer=answer)
+    result = pol.apply_policies(api, [desired(name="Web", description="web")])[0]
+    assert result["action"] == "created" and result["id"] == 12 and result["policy"]["name"] == "Web"
+    assert [call[0] for call in api.calls][-1] == "policies.get"
+
+
+@pytest.mark.parametrize("answer", [None, {"result": "success"}])
+def test_an_update_answered_with_less_than_the_policy_reads_it_back(answer):
+    api = ShortAnswerApi([server_policy()], update_answer=answer)
+    result = pol.apply_policies(api, [desired(description="new")])[0]
+    assert result["changed"] is True and result["policy"]["description"] == "new" and result["policy"]["id"] == 10
+    assert [call[0] for call in api.calls][-2:] == ["policies.update", "policies.get"]
+
+
+def test_a_rule_config_update_answered_with_an_echo_list_is_a_success():
+    api = ShortAnswerApi([server_policy()])
+    result = pol.apply_policies(api, [desired(rule_configs=[{"name": "Privilege Escalation",
+                                                             "parameters": {"WindowsAssignmentMode": "REPORT"}}])])[0]
+    assert result["changed"] is True
+    configs = dict((config["id"], config) for config in result["policy"]["rule_configs"])
+    assert configs[PRIV_ESC]["parameters"]["WindowsAssignmentMode"] == "REPORT"

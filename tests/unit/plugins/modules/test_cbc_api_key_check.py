@@ -43,7 +43,7 @@ class FakeClient:
         if status != 200:
             from ansible_collections.carbonblack.cloud.plugins.module_utils.services import ENDPOINTS
             raise CbcApiError(ENDPOINTS[name].method, "/x", status, "nope", permission=ENDPOINTS[name].permission)
-        return {}
+        return [] if name == "forwarders.list" else {}
 
     def close(self):
         pass
