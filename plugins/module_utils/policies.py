@@ -561,7 +561,11 @@ def list_summaries(client):
 
 
 def get_policy(client, policy_id):
-    return client.call("policies.get", policy_id=policy_id)
+    policy = client.call("policies.get", policy_id=policy_id)
+    if not isinstance(policy, dict) or policy.get("id") is None:
+        raise PolicyError("the policy GET for id %s answered without a policy (%s). Fix: check that url is your CBC "
+                          "console host, then re-run" % (policy_id, type(policy).__name__))
+    return policy
 
 
 def find_by_name(summaries, name):

@@ -12,7 +12,7 @@ import copy
 import pytest
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils import policies as pol
-from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcApiError, CbcConfigError
+from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcApiError, CbcConfigError, CbcError
 
 PRIV_ESC = "88b19232-7ebb-48ef-a198-2a75a282de5d"
 AUTH = "91c919da-fb90-4e63-9eac-506255b0a0d0"
@@ -280,3 +280,16 @@ def test_a_rule_config_update_answered_with_an_echo_list_is_a_success():
     assert result["changed"] is True
     configs = dict((config["id"], config) for config in result["policy"]["rule_configs"])
     assert configs[PRIV_ESC]["parameters"]["WindowsAssignmentMode"] == "REPORT"
+
+
+@pytest.mark.parametrize("answer", [None, [], {"result": "success"}])
+def test_a_policy_get_without_a_policy_is_one_clear_error(answer):
+    class EmptyGet(FakePolicyApi):
+        def call(self, name, body=None, **params):
+            if name == "policies.get":
+                return answer
+            return FakePolicyApi.call(self, name, body, **params)
+
+    with pytest.raises(CbcError) as info:
+        pol.get_policy(EmptyGet([server_policy()]), 10)
+    assert "answered without a policy" in str(info.value) and "Fix:" in str(info.value)
