@@ -80,11 +80,10 @@ def _confirm_org(client, list_error):
     except CbcApiError as error:
         if error.status == 404:
             raise OrgNotFound("both the Data Forwarder API and the Devices API answer HTTP 404 for org_key %s at "
-                                 "%s, so the organization or the URL is wrong. Fix: check org_key and url (the CBC "
-                                 "console host of your organization)" % (client.org_key, client.url))
+                              "%s, so the organization or the URL is wrong. Fix: check org_key and url (the CBC "
+                              "console host of your organization)" % (client.org_key, client.url))
         client.warn("the data forwarder list answered HTTP 404 (%s), read as no forwarders configured; the org could "
-                    "not be confirmed on the Devices API (HTTP %s)" % (list_error.api_message or "no message",
-                                                                        error.status))
+                    "not be confirmed on the Devices API (HTTP %s)" % (list_error.api_message or "no message", error.status))
 
 
 def find_forwarder(forwarders, name=None, config_id=None):

@@ -429,6 +429,11 @@ def resolve_rule_config(current_configs, wanted, where):
     return config
 
 
+# The parameters an update of these categories carries, as the SDK sends them: the host-based firewall GET also
+# returns ``rulesets``, which the SDK's update leaves out (HostBasedFirewallRuleConfig._update_ruleconfig).
+UPDATE_PARAMETERS = {"host_based_firewall": ("enable_host_based_firewall", "default_rule", "rule_groups")}
+
+
 def compare_rule_configs(current_configs, desired, where):
     """Return ``(updates by category, before, after)``; only stated parameters are compared."""
     updates, before, after = {}, {}, {}
@@ -443,6 +448,9 @@ def compare_rule_configs(current_configs, desired, where):
             after[label] = differing
             merged = dict(current_parameters)
             merged.update(wanted["parameters"])
+            if config["category"] in UPDATE_PARAMETERS:
+                merged = dict((key, value) for key, value in merged.items()
+                              if key in UPDATE_PARAMETERS[config["category"]] or key in wanted["parameters"])
             updates.setdefault(config["category"], []).append({"id": config["id"], "parameters": merged})
     return updates, before, after
 

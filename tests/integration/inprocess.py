@@ -8,11 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib
-import io
 import json
 import os
-import sys
 import time
 
 import pytest

@@ -306,8 +306,10 @@ def test_filters_version_constraints_and_auth_events(sim, tmp_path):
     linux_only = [{"attribute": "device_os", "equals": ["LINUX"]}]
     events = dict(name="events", type="endpoint.event", s3_bucket_name="ev", filters=linux_only,
                   version_constraint="1.*.*")
-    no_filter = dict(events, filters=[])
-    bad_version = dict(events, version_constraint="2.0.0")
+    no_filter = dict(events)
+    no_filter["filters"] = []
+    bad_version = dict(events)
+    bad_version["version_constraint"] = "2.0.0"
     auth = dict(name="auth", type="auth.event", s3_bucket_name="ev", s3_prefix="auth", version_constraint="1.0.*")
     mark = sim.mark()
     run = run_tasks(tmp_path, [

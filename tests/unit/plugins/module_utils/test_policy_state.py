@@ -293,3 +293,13 @@ def test_a_policy_get_without_a_policy_is_one_clear_error(answer):
     with pytest.raises(CbcError) as info:
         pol.get_policy(EmptyGet([server_policy()]), 10)
     assert "answered without a policy" in str(info.value) and "Fix:" in str(info.value)
+
+
+def test_a_host_based_firewall_update_sends_the_parameters_the_sdk_sends():
+    hbfw = {"id": "df181779-f623-415d-879e-91c40246535d", "name": "Host Based Firewall", "category": "host_based_firewall",
+            "inherited_from": "", "parameters": {"enable_host_based_firewall": False, "default_rule": {"action": "ALLOW"},
+                                                 "rule_groups": [], "rulesets": []}}
+    updates = pol.compare_rule_configs([hbfw], [{"id": hbfw["id"], "name": None, "category": None,
+                                                 "parameters": {"enable_host_based_firewall": True}}], "policy")[0]
+    assert updates == {"host_based_firewall": [{"id": hbfw["id"], "parameters": {
+        "enable_host_based_firewall": True, "default_rule": {"action": "ALLOW"}, "rule_groups": []}}]}
