@@ -6,8 +6,10 @@
 # Extra arguments go to ansible-playbook (e.g. ./scripts/demo.sh --check --diff -v).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-ensure_venv
+ensure_venv demo
 ensure_collection_path
+# localhost is all the demo needs: no inventory, so no warnings about one.
+export ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False
 cd "$CBC_ROOT"
 
 playbook_args=()
@@ -28,7 +30,7 @@ else
     rm -rf "$state_dir"
     mkdir -p "$state_dir"
     cbc_log "no CBC credentials in the environment: starting the CBC simulator (tests/simulator)"
-    PYTHONPATH="$CBC_ROOT/tests/simulator" python -m cbcsim --state-dir "$state_dir" --devices "${CBC_DEMO_DEVICES:-200}" \
+    python "$CBC_ROOT/tests/simulator/cbcsim" --state-dir "$state_dir" --devices "${CBC_DEMO_DEVICES:-200}" \
         >"$state_dir/simulator.out" 2>&1 &
     sim_pid=$!
     trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true' EXIT

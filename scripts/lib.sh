@@ -6,7 +6,8 @@
 #   CBC_ROOT              absolute path of the repository (= collection) root
 #   CBC_VENV              the tool virtualenv (default: $CBC_ROOT/.venv)
 #   CBC_COLLECTIONS_DIR   $CBC_ROOT/.collections (contains ansible_collections/carbonblack/cloud -> repo root)
-#   ensure_venv           create/refresh the virtualenv with requirements*.txt, put it first on PATH
+#   ensure_venv [demo|test] create/refresh the virtualenv, put it first on PATH: "demo" installs
+#                         requirements-demo.txt (what the demo needs), "test" (the default) also the test tools
 #   ensure_collection_path  create the collection symlink, export ANSIBLE_COLLECTIONS_PATH and PYTHONPATH
 #   cbc_log / cbc_die     messages on stderr
 
@@ -20,8 +21,10 @@ CBC_VENV="${CBC_VENV:-$CBC_ROOT/.venv}"
 CBC_COLLECTIONS_DIR="$CBC_ROOT/.collections"
 CBC_NAMESPACE=carbonblack
 CBC_NAME=cloud
-# Files whose content decides whether the virtualenv must be (re)installed.
-CBC_REQUIREMENT_FILES=(requirements.txt requirements-test.txt)
+# Files whose content decides whether the virtualenv must be (re)installed, per profile; the test profile is a
+# superset of the demo one.
+CBC_DEMO_REQUIREMENTS=(requirements-demo.txt requirements.txt tests/simulator/requirements.txt)
+CBC_TEST_REQUIREMENTS=("${CBC_DEMO_REQUIREMENTS[@]}" requirements-test.txt)
 export CBC_ROOT CBC_VENV CBC_COLLECTIONS_DIR
 
 cbc_log() { printf '==> %s\n' "$*" >&2; }
@@ -43,12 +46,13 @@ cbc_find_python() {
     return 1
 }
 
-# Hash of the requirement files plus the base interpreter version.
+# Hash of the requirement files (after the interpreter) plus the base interpreter version.
 cbc_requirements_hash() {
     local python="$1" f
+    shift
     {
         "$python" -c 'import sys; print(sys.version)'
-        for f in "${CBC_REQUIREMENT_FILES[@]}"; do
+        for f in "$@"; do
             printf '%s\n' "$f"
             if [ -f "$CBC_ROOT/$f" ]; then cat "$CBC_ROOT/$f"; fi
         done
@@ -56,8 +60,13 @@ cbc_requirements_hash() {
 }
 
 ensure_venv() {
-    local python stamp want have=""
-    stamp="$CBC_VENV/.cbc-requirements.sha256"
+    local profile="${1:-test}" python stamp want have="" test_have="" files=() install
+    case "$profile" in
+        demo) files=("${CBC_DEMO_REQUIREMENTS[@]}") install=requirements-demo.txt ;;
+        test) files=("${CBC_TEST_REQUIREMENTS[@]}") install=requirements-test.txt ;;
+        *) cbc_die "ensure_venv: unknown profile $profile (demo or test)" ;;
+    esac
+    stamp="$CBC_VENV/.cbc-requirements-$profile.sha256"
 
     # A venv whose interpreter no longer runs (moved checkout, removed python) is rebuilt.
     if [ -e "$CBC_VENV" ] && ! "$CBC_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
@@ -74,16 +83,29 @@ ensure_venv() {
         fi
     fi
 
-    want="$(cbc_requirements_hash "$CBC_VENV/bin/python")"
+    want="$(cbc_requirements_hash "$CBC_VENV/bin/python" "${files[@]}")"
     [ -f "$stamp" ] && have="$(cat "$stamp")"
+    # A venv set up for the tests has everything the demo needs.
+    if [ "$profile" = demo ] && [ -f "$CBC_VENV/.cbc-requirements-test.sha256" ]; then
+        test_have="$(cat "$CBC_VENV/.cbc-requirements-test.sha256")"
+        [ "$test_have" = "$(cbc_requirements_hash "$CBC_VENV/bin/python" "${CBC_TEST_REQUIREMENTS[@]}")" ] && have="$want"
+    fi
     if [ "$want" != "$have" ]; then
-        cbc_log "installing requirements into $CBC_VENV"
-        "$CBC_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-        local args=() f
-        for f in "${CBC_REQUIREMENT_FILES[@]}"; do
-            if [ -f "$CBC_ROOT/$f" ]; then args+=(-r "$CBC_ROOT/$f"); fi
-        done
-        (cd "$CBC_ROOT" && "$CBC_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}")
+        cbc_log "installing the $profile requirements ($install) into $CBC_VENV; pip's progress follows"
+        local log="$CBC_VENV/pip-$profile.log" status=0
+        : >"$log"
+        (cd "$CBC_ROOT" && "$CBC_VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
+            -r "$install") >>"$log" 2>&1 &
+        local pip_pid=$!
+        # Show what is being installed while pip runs (the rest of its output stays in the log).
+        tail -n +1 -f --pid="$pip_pid" "$log" | grep --line-buffered -E '^(Collecting|Processing) ' |
+            sed -u -E 's/^(Collecting|Processing) ([^ ]+).*/    \2/; s#^    .*/#    #' >&2 || true
+        wait "$pip_pid" || status=$?
+        if [ "$status" -ne 0 ]; then
+            tail -n 20 "$log" >&2
+            cbc_die "pip could not install $install (full log: $log)"
+        fi
+        grep '^Successfully installed' "$log" | cut -c1-300 | sed 's/^/    /' >&2 || true
         printf '%s\n' "$want" >"$stamp"
     fi
 
