@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The test command of carbonblack.cloud.
 #
-#   ./scripts/test.sh [all|unit|sanity|lint]...     (default: all = unit sanity lint)
+#   ./scripts/test.sh [all|unit|sanity|lint|release]...     (default: all = unit sanity lint release)
 #
 #   unit    pytest tests/unit, then tests/integration on $CBC_TEST_WORKERS workers (default: one per CPU),
 #           each with its own simulator
 #   sanity  ansible-test sanity on a copy of the collection, offline
 #   lint    ansible-lint --profile production
+#   release the built tarball through galaxy-importer (Galaxy's own import checks), and
+#           meta/execution-environment.yml through ansible-builder introspect
 #
-# With unit, sanity and lint run in the background while pytest runs (their output follows pytest's).
+# With unit, sanity, lint and release run in the background while pytest runs (their output follows pytest's).
 # Stops at the first failing step, always prints a summary with the time of each step. The last line is
 #   "summary: N passed, N failed[, N skipped]"
 # where every pytest test counts as one, and sanity and lint count as one check each.
@@ -23,14 +25,14 @@ usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 steps=()
 for arg in "$@"; do
     case "$arg" in
-        all) steps+=(unit sanity lint) ;;
+        all) steps+=(unit sanity lint release) ;;
         unit|pytest) steps+=(unit) ;;
-        sanity|lint) steps+=("$arg") ;;
+        sanity|lint|release) steps+=("$arg") ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
 done
-[ "${#steps[@]}" -gt 0 ] || steps=(unit sanity lint)
+[ "${#steps[@]}" -gt 0 ] || steps=(unit sanity lint release)
 
 run_start=$SECONDS
 # Plain output when not on a terminal (CI logs).
@@ -212,8 +214,28 @@ step_lint() {
     (cd "$CBC_ROOT" && ansible-lint --offline --strict --profile production)
 }
 
+# ---------------------------------------------------------------- release (galaxy-importer, ansible-builder)
+step_release() {
+    local out="$WORK_TMP/release" tarball
+    mkdir -p "$out"
+    (cd "$CBC_ROOT" && ansible-galaxy collection build --force --output-path "$out" .) || return 1
+    tarball="$(find "$out" -maxdepth 1 -name '*.tar.gz' | head -n 1)"
+    echo "galaxy-importer $(python -c 'import galaxy_importer; print(galaxy_importer.__version__)') on $(basename "$tarball")"
+    if ! python -m galaxy_importer.main "$tarball" >"$out/importer.log" 2>&1; then
+        cat "$out/importer.log"
+        return 1
+    fi
+    # A warning is a finding Galaxy shows on the collection's page: treat it as a failure.
+    if grep -E '^(ERROR|WARNING)' "$out/importer.log"; then return 1; fi
+    tail -n 1 "$out/importer.log"
+    echo "ansible-builder introspect (meta/execution-environment.yml)"
+    ansible-builder introspect --sanitize "$CBC_COLLECTIONS_DIR" >"$out/introspect.log" 2>&1 || { cat "$out/introspect.log"; return 1; }
+    grep -q 'carbonblack.cloud' "$out/introspect.log" || { cat "$out/introspect.log"; echo "introspect did not read the collection"; return 1; }
+    sed -n '/python:/,$p' "$out/introspect.log" | head -n 5
+}
+
 # ---------------------------------------------------------------- main
-ensure_venv
+ensure_venv test
 ensure_collection_path
 
 # sanity and lint in the background while pytest runs (pytest leaves part of the CPUs idle), when they are
@@ -221,7 +243,7 @@ ensure_collection_path
 background=()
 case " ${steps[*]} " in
     *" unit "*)
-        for step in sanity lint; do
+        for step in sanity lint release; do
             case " ${steps[*]} " in *" $step "*) background+=("$step") ;; esac
         done
         ;;
@@ -234,6 +256,7 @@ if [ "${#background[@]}" -gt 0 ]; then
             case "$step" in
                 sanity) step_sanity >"$WORK_TMP/$step.log" 2>&1 || rc=$? ;;
                 lint) step_lint >"$WORK_TMP/$step.log" 2>&1 || rc=$? ;;
+                release) step_release >"$WORK_TMP/$step.log" 2>&1 || rc=$? ;;
             esac
             echo "$((SECONDS - step_start))" >"$WORK_TMP/$step.seconds"
             echo "$rc" >"$WORK_TMP/$step.rc"
@@ -265,13 +288,15 @@ for step in "${steps[@]}"; do
     rc=0
     case "$step" in
         unit) step_unit || rc=$? ;;
-        sanity|lint)
+        sanity|lint|release)
             if in_background "$step"; then
                 collect_background "$step"
-            elif [ "$step" = sanity ]; then
-                step_sanity || rc=$?
             else
-                step_lint || rc=$?
+                case "$step" in
+                    sanity) step_sanity || rc=$? ;;
+                    lint) step_lint || rc=$? ;;
+                    release) step_release || rc=$? ;;
+                esac
             fi
             ;;
     esac
