@@ -130,7 +130,7 @@ step_unit() {
 # ansible-test bootstraps pip in every sanity virtualenv by downloading get-pip.py
 # from a host that is not reachable here. Put an offline stand-in into its cache.
 write_get_pip_standin() {
-    local pip_version cache_file
+    local home="$1" pip_version cache_file
     pip_version="$(python - <<'PY'
 import os, re
 import ansible_test
@@ -140,7 +140,7 @@ with open(path, encoding="utf-8") as f:
 print(m.group(1) if m else "24.2")
 PY
 )"
-    cache_file="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+    cache_file="$home/.ansible/test/cache/get_pip_${pip_version//./_}.py"
     mkdir -p "$(dirname "$cache_file")"
     cat >"$cache_file.tmp.$$" <<'PY'
 """Offline stand-in for get-pip.py, written by carbonblack.cloud's scripts/test.sh.
@@ -198,15 +198,58 @@ copy_collection_tree() {
     fi
 }
 
+# Module Python versions claimed in tests/config.yml (ansible-core 2.19 supports 3.8 to 3.13 on targets).
+MODULE_PYTHONS=(3.8 3.9 3.10 3.11 3.12 3.13)
+
+# The directory of a pythonX.Y on PATH or in pyenv's versions, or nothing.
+python_dir() {
+    local version="$1" found
+    found="$(command -v "python$version" 2>/dev/null || true)"
+    # A pyenv shim exists for versions that are not selected: it must actually run.
+    if [ -n "$found" ] && ! "$found" -c 'import sys' >/dev/null 2>&1; then found=""; fi
+    if [ -z "$found" ]; then
+        found="$(find "${PYENV_ROOT:-$HOME/.pyenv}/versions" -maxdepth 3 -path "*/$version.*/bin/python$version" 2>/dev/null |
+            sort -V | tail -n 1)"
+    fi
+    [ -n "$found" ] && [ -x "$found" ] && dirname "$found"
+}
+
 step_sanity() {
-    local dest py_version rc=0
-    write_get_pip_standin || return 1
+    local dest py_version rc=0 test_home version dir extra_path="" checked=() missing=() f
+    # ansible-test keeps its virtualenvs and caches under ~/.ansible/test: give it a home inside the checkout, with
+    # the user's pip configuration (read only).
+    test_home="$CBC_ROOT/tests/output/ansible-test-home"
+    mkdir -p "$test_home"
+    for f in .pip/pip.conf .config/pip/pip.conf; do
+        if [ -f "$HOME/$f" ]; then
+            mkdir -p "$test_home/$(dirname "$f")"
+            ln -sfn "$HOME/$f" "$test_home/$f"
+        fi
+    done
+    write_get_pip_standin "$test_home" || return 1
     dest="$WORK_TMP/sanity/ansible_collections/$CBC_NAMESPACE/$CBC_NAME"
     copy_collection_tree "$dest" || return 1
     py_version="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    for version in "${MODULE_PYTHONS[@]}"; do
+        [ "$version" = "$py_version" ] && continue
+        if dir="$(python_dir "$version")"; then
+            extra_path="$extra_path$dir:"
+            checked+=("$version")
+        else
+            missing+=("$version")
+        fi
+    done
     echo "ansible-test sanity --python $py_version (in $dest)"
-    (cd "$dest" && ansible-test sanity --python "$py_version" --color no) || rc=$?
-    return "$rc"
+    (cd "$dest" && HOME="$test_home" ansible-test sanity --python "$py_version" --color no) || return $?
+    for version in "${checked[@]}"; do
+        echo "ansible-test sanity --test compile --test import --python $version (module code)"
+        (cd "$dest" && HOME="$test_home" PATH="$extra_path$PATH" \
+            ansible-test sanity --test compile --test import --python "$version" --color no) || rc=$?
+        [ "$rc" -eq 0 ] || return "$rc"
+    done
+    echo "module Python versions checked: $py_version ${checked[*]}"
+    [ "${#missing[@]}" -eq 0 ] || echo "not installed here, so not checked: ${missing[*]}"
+    return 0
 }
 
 # ---------------------------------------------------------------- lint (ansible-lint)

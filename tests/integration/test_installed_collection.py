@@ -89,9 +89,8 @@ def test_the_tarball_holds_what_users_need_and_no_tests_of_ours(installed):
                      "tests/simulator/requirements.txt", "tests/simulator/cbcsim/__main__.py",
                      "plugins/action/cbc_device.py", "plugins/modules/cbc_device.py"):
         assert expected in shipped
-    unwanted = [path for path in shipped if path.startswith(("tests/unit", "tests/integration", "tests/benchmarks",
-                                                              "scripts/", ".research", ".venv", ".collections"))
-                or "__pycache__" in path or path.endswith(".pyc")]
+    ours = ("tests/unit", "tests/integration", "tests/benchmarks", "scripts/", ".research", ".venv", ".collections")
+    unwanted = [path for path in shipped if path.startswith(ours) or "__pycache__" in path or path.endswith(".pyc")]
     assert unwanted == []
 
 
