@@ -7,8 +7,8 @@
 #           each with its own simulator
 #   sanity  ansible-test sanity on a copy of the collection, offline
 #   lint    ansible-lint --profile production
-#   release the built tarball through galaxy-importer (Galaxy's own import checks), and
-#           meta/execution-environment.yml through ansible-builder introspect
+#   release the built tarball through galaxy-importer (Galaxy's own import checks), meta/execution-environment.yml
+#           through ansible-builder introspect, and docs/ee/execution-environment.yml through ansible-builder create
 #
 # With unit, sanity, lint and release run in the background while pytest runs (their output follows pytest's).
 # Stops at the first failing step, always prints a summary with the time of each step. The last line is
@@ -275,6 +275,11 @@ step_release() {
     ansible-builder introspect --sanitize "$CBC_COLLECTIONS_DIR" >"$out/introspect.log" 2>&1 || { cat "$out/introspect.log"; return 1; }
     grep -q 'carbonblack.cloud' "$out/introspect.log" || { cat "$out/introspect.log"; echo "introspect did not read the collection"; return 1; }
     sed -n '/python:/,$p' "$out/introspect.log" | head -n 5
+    echo "ansible-builder create (docs/ee/execution-environment.yml)"
+    (cd "$CBC_ROOT/docs/ee" && ansible-builder create -f execution-environment.yml --context "$out/ee") >"$out/ee.log" 2>&1 ||
+        { cat "$out/ee.log"; return 1; }
+    [ -f "$out/ee/Containerfile" ] || [ -f "$out/ee/Dockerfile" ] || { cat "$out/ee.log"; echo "no Containerfile written"; return 1; }
+    tail -n 1 "$out/ee.log"
 }
 
 # ---------------------------------------------------------------- main
