@@ -264,7 +264,8 @@ step_release() {
     (cd "$CBC_ROOT" && ansible-galaxy collection build --force --output-path "$out" .) || return 1
     tarball="$(find "$out" -maxdepth 1 -name '*.tar.gz' | head -n 1)"
     echo "galaxy-importer $(python -c 'import galaxy_importer; print(galaxy_importer.__version__)') on $(basename "$tarball")"
-    if ! python -m galaxy_importer.main "$tarball" >"$out/importer.log" 2>&1; then
+    # It writes importer_result.json into the current directory.
+    if ! (cd "$out" && python -m galaxy_importer.main "$tarball") >"$out/importer.log" 2>&1; then
         cat "$out/importer.log"
         return 1
     fi
