@@ -54,8 +54,13 @@ json.dump({"cbc_connection": connection}, open(sys.argv[1] + "/demo-vars.json", 
 print("CBC simulator at %s (request log: %s)" % (state["url"], state["log_file"]))
 PY
     playbook_args+=(-e "@$state_dir/demo-vars.json")
-    # A user's own profile or CBC_* variables must not leak into the simulator run.
-    unset CBAPI_URL CBAPI_TOKEN CBAPI_ORG_KEY CBC_TOKEN CBC_ORG_KEY CBC_SSL_VERIFY CBAPI_SSL_VERIFY
+    # None of the user's CBC_*/CBAPI_* settings (credentials, proxy, TLS) may leak into the simulator run.
+    while IFS= read -r name; do
+        case "$name" in
+            CBC_ROOT|CBC_VENV|CBC_COLLECTIONS_DIR|CBC_PYTHON|CBC_DEMO_*) ;;
+            *) unset "$name" ;;
+        esac
+    done < <(compgen -e | grep -E '^(CBC|CBAPI)_' || true)
 fi
 
 ansible-playbook playbooks/demo.yml "${playbook_args[@]}" "$@"

@@ -33,19 +33,23 @@ options:
     description:
       - Client ID of a VMware Cloud Services Platform OAuth app (client-credentials grant).
       - Used when neither O(token) nor O(csp_api_token) is set; needs O(csp_oauth_app_secret).
+      - Falls back to the profile, then to E(CBC_CSP_OAUTH_APP_ID).
     type: str
   csp_oauth_app_secret:
     description:
       - Client secret of the CSP OAuth app.
+      - Falls back to the profile, then to E(CBC_CSP_OAUTH_APP_SECRET).
     type: str
   csp_api_token:
     description:
       - A CSP personal API token, exchanged for an access token. Takes precedence over the OAuth app options.
+      - Falls back to the profile, then to E(CBC_CSP_API_TOKEN).
     type: str
   csp_url_override:
     description:
       - Base URL of the Cloud Services Platform used for token exchanges.
-      - Defaults to C(https://console.cloud.vmware.com) when not set anywhere.
+      - Falls back to the profile, then to E(CBC_CSP_URL_OVERRIDE); defaults to C(https://console.cloud.vmware.com)
+        when not set anywhere.
     type: str
   ssl_verify:
     description:
@@ -56,35 +60,41 @@ options:
   ssl_verify_hostname:
     description:
       - Check that the certificate was issued for the host in O(url). Defaults to V(true) when not set anywhere.
+      - Falls back to the profile, then to E(CBC_SSL_VERIFY_HOSTNAME).
     type: bool
   ssl_cert_file:
     description:
       - A PEM CA bundle to verify the server (and CSP) certificate with, instead of the system bundle.
+      - Falls back to the profile, then to E(CBC_SSL_CERT_FILE).
     type: path
   ssl_force_tls_1_2:
     description:
       - Refuse TLS versions older than 1.2 (and their ciphers). Defaults to V(false) when not set anywhere.
       - Unlike the official SDK, this also works together with O(ssl_verify=false).
+      - Falls back to the profile, then to E(CBC_SSL_FORCE_TLS_1_2).
     type: bool
   proxy:
     description:
       - Proxy URL for HTTP and HTTPS, for example C(http://proxy.example.com:3128). Without it the
         E(HTTPS_PROXY) and E(NO_PROXY) environment variables apply.
+      - Falls back to the profile, then to E(CBC_PROXY).
     type: str
   ignore_system_proxy:
     description:
       - Ignore proxies from the environment and connect directly. Takes precedence over O(proxy), as in the SDK.
-      - Defaults to V(false) when not set anywhere.
+      - Falls back to the profile, then to E(CBC_IGNORE_SYSTEM_PROXY); defaults to V(false) when not set anywhere.
     type: bool
   integration:
     description:
       - Name and version of your integration, put first in the User-Agent, for example C(soc-automation/2.1).
+      - Falls back to the profile, then to E(CBC_INTEGRATION).
     type: str
   default_timeout:
     description:
       - The SDK's polling timeout for asynchronous jobs, in milliseconds, 1 or more (at most 300000; larger values are
         clamped, as the SDK does).
       - Accepted so a profile can be passed through; it is not an HTTP timeout (see O(timeout)).
+      - Falls back to the profile, then to E(CBC_DEFAULT_TIMEOUT).
     type: int
   profile:
     description:
@@ -131,6 +141,9 @@ options:
 notes:
   - Precedence of connection settings is task arguments (and C(module_defaults)) > credential profile > environment
     variables > the SDK's defaults.
+  - Every connection option above that names an environment variable falls back to it (C(CBC_*) before C(CBAPI_*)). An
+    empty variable counts as unset, as an AWX/AAP credential type injects every variable, empty when its input is
+    empty; the collection's C(docs/awx.md) has a credential type that injects them.
   - All modules are in the action group C(carbonblack.cloud.cbc), so C(module_defaults) with
     C(group/carbonblack.cloud.cbc) sets the connection once for every task.
 requirements:

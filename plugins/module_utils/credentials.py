@@ -121,6 +121,24 @@ ENVIRONMENT_VARIABLES = (
     ("ssl_verify", ("CBC_SSL_VERIFY", "CBAPI_SSL_VERIFY")),
 )
 
+# Environment variables read by the modules (settings.resolve_settings), below task arguments and profiles.
+# Unlike the SDK, an empty (or blank) variable counts as unset, because AWX / AAP credential types inject every
+# variable of the type, empty when its input is empty. The four SDK variables keep their CBAPI_ fallback (CBC_
+# wins, variable by variable); every other credential key is read from CBC_<KEY>.
+MODULE_ENVIRONMENT_VARIABLES = ENVIRONMENT_VARIABLES + (
+    ("ssl_verify_hostname", ("CBC_SSL_VERIFY_HOSTNAME",)),
+    ("ssl_cert_file", ("CBC_SSL_CERT_FILE",)),
+    ("ssl_force_tls_1_2", ("CBC_SSL_FORCE_TLS_1_2",)),
+    ("proxy", ("CBC_PROXY",)),
+    ("ignore_system_proxy", ("CBC_IGNORE_SYSTEM_PROXY",)),
+    ("integration", ("CBC_INTEGRATION",)),
+    ("csp_oauth_app_id", ("CBC_CSP_OAUTH_APP_ID",)),
+    ("csp_oauth_app_secret", ("CBC_CSP_OAUTH_APP_SECRET",)),
+    ("csp_api_token", ("CBC_CSP_API_TOKEN",)),
+    ("csp_url_override", ("CBC_CSP_URL_OVERRIDE",)),
+    ("default_timeout", ("CBC_DEFAULT_TIMEOUT",)),
+)
+
 _BOOLEAN_WORDS = {
     "1": True, "yes": True, "on": True, "true": True,
     "0": False, "no": False, "off": False, "false": False,
@@ -500,7 +518,11 @@ def load_profile(profile=None, credential_file=None, product="cbc", fill_default
 
 
 def environment_credentials(environ=None):
-    """Return url, token, org_key and ssl_verify from CBC_* / CBAPI_* variables (only those that are set)."""
+    """Return url, token, org_key and ssl_verify from CBC_* / CBAPI_* variables (only those that are set).
+
+    Exactly the SDK's EnvironCredentialProvider: an empty variable is a value (an empty CBC_TOKEN hides
+    CBAPI_TOKEN, an empty CBC_SSL_VERIFY is an error). The modules read ``environment_settings`` instead.
+    """
     if environ is None:
         environ = os.environ
     result = {}
@@ -513,6 +535,39 @@ def environment_credentials(environ=None):
                 converted = _boolean_or_unset(value)
                 if converted is _UNSET:
                     raise CredentialError("Invalid boolean value %s in environment variable %s: %s." % (_show(value), name, _BOOLEAN_HINT))
+                value = converted
+            result[key] = value
+            break
+    return result
+
+
+def environment_settings(environ=None):
+    """Return the credential keys set by environment variables, as the modules read them.
+
+    ``MODULE_ENVIRONMENT_VARIABLES`` names the variables. An empty or blank variable counts as unset (so an empty
+    ``CBC_TOKEN`` falls back to ``CBAPI_TOKEN``, and an empty boolean is no error); booleans take the SDK's words
+    (true/false, yes/no, on/off, 1/0, any case) and ``default_timeout`` a whole number. A bad value raises
+    CredentialError naming the variable; secrets are never quoted.
+    """
+    if environ is None:
+        environ = os.environ
+    result = {}
+    for key, names in MODULE_ENVIRONMENT_VARIABLES:
+        for name in names:
+            value = environ.get(name)
+            if value is None or not value.strip():
+                continue
+            if key in BOOLEAN_KEYS:
+                converted = _boolean_or_unset(value.strip())
+                if converted is _UNSET:
+                    raise CredentialError("environment variable %s is %s, not a boolean. Fix: set it to true or false "
+                                          "(yes/no, on/off, 1/0), or leave it empty for the default" % (name, _show(value)))
+                value = converted
+            elif key in INTEGER_KEYS:
+                converted = _integer_or_unset(value.strip())
+                if converted is _UNSET:
+                    raise CredentialError("environment variable %s is %s, not a whole number. Fix: set it to a number of "
+                                          "milliseconds such as 300000, or leave it empty for the default" % (name, _show(value)))
                 value = converted
             result[key] = value
             break

@@ -4,7 +4,8 @@
 """Where a module's connection settings come from, and checks made before any request.
 
 Precedence: task arguments (and module_defaults) > credential profile > environment
-(``CBC_*`` then ``CBAPI_*``) > the SDK's defaults.
+(``CBC_<KEY>`` for every credential key, ``CBAPI_*`` after ``CBC_*`` for url, token, org_key and ssl_verify;
+an empty variable counts as unset, see ``credentials.environment_settings``) > the SDK's defaults.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,7 +15,7 @@ __metaclass__ = type
 import os
 import re
 
-from .credentials import CREDENTIAL_KEYS, SDK_DEFAULTS, CredentialError, environment_credentials, load_profile
+from .credentials import CREDENTIAL_KEYS, SDK_DEFAULTS, CredentialError, environment_settings, load_profile
 from .errors import CbcConfigError
 from .validation import check_range
 
@@ -39,7 +40,7 @@ def _has_auth(values):
 def resolve_settings(params, environ=None, warn=None):
     """Merge the sources into one settings dict with the 15 credential keys."""
     explicit = dict((key, params[key]) for key in CREDENTIAL_KEYS if params.get(key) is not None)
-    env = environment_credentials(environ)
+    env = environment_settings(environ)
     profile_name = params.get("profile")
     credential_file = params.get("credential_file") or None
     stated = dict(env)

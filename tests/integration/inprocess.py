@@ -16,7 +16,7 @@ import pytest
 import requests
 from ansible_collections.carbonblack.cloud.plugins.plugin_utils.module_action import run_module_in_worker
 
-from playbook_runner import FULL_TOKEN, ORG, SCRUBBED_ENV, api_key_connection
+from playbook_runner import FULL_TOKEN, ORG, api_key_connection, is_scrubbed
 
 MODULES = "ansible_collections.carbonblack.cloud.plugins.modules."
 MODULE_PREFIX = "carbonblack.cloud."
@@ -109,7 +109,7 @@ def run_tasks(work_dir, tasks, connection=None, args=(), env=None):
 
 def isolate_environment(monkeypatch, tmp_path):
     """No CBC_* variables, proxies, profiles or token cache of the caller's."""
-    for key in SCRUBBED_ENV:
+    for key in [name for name in os.environ if is_scrubbed(name)]:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", os.path.join(str(tmp_path), "cache"))

@@ -24,9 +24,18 @@ PAYLOAD_CACHE = os.path.join(REPO_ROOT, "tests", "output", "ansiballz-payloads")
 ORG = "ABCD1234"
 # The simulator's built-in full-access key (tests/simulator/README.md).
 FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
-SCRUBBED_ENV = ("CBC_URL", "CBC_TOKEN", "CBC_ORG_KEY", "CBC_SSL_VERIFY", "CBAPI_URL", "CBAPI_TOKEN",
-                "CBAPI_ORG_KEY", "CBAPI_SSL_VERIFY", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
-                "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY",
+                   "all_proxy")
+# The tooling's own CBC_ variables, which are not connection settings.
+TOOL_VARIABLES = ("CBC_ROOT", "CBC_VENV", "CBC_COLLECTIONS_DIR", "CBC_PYTHON", "CBC_TEST_WORKERS")
+
+
+def is_scrubbed(name):
+    """Whether a variable of the caller's must not reach a test: every CBC_*/CBAPI_* setting the modules may read
+    (credentials.MODULE_ENVIRONMENT_VARIABLES, CBC_PROFILE, ...) and the proxies."""
+    if name in PROXY_VARIABLES:
+        return True
+    return name.startswith(("CBC_", "CBAPI_")) and name not in TOOL_VARIABLES and not name.startswith("CBC_TEST_")
 
 
 def api_key_connection(sim, token=FULL_TOKEN, **extra):
@@ -106,7 +115,7 @@ def run_play(work_dir, play_body, export, connection=None, env=None, args=(), pl
     with open(playbook, "w") as handle:
         yaml.safe_dump([play], handle, sort_keys=False)
 
-    run_env = dict((key, value) for key, value in os.environ.items() if key not in SCRUBBED_ENV)
+    run_env = dict((key, value) for key, value in os.environ.items() if not is_scrubbed(key))
     run_env.update({
         "ANSIBLE_COLLECTIONS_PATH": collections_root(os.path.join(work_dir, "collections")),
         "ANSIBLE_HOME": os.path.join(work_dir, "ansible-home"),

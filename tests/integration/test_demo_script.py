@@ -13,14 +13,14 @@ import re
 import subprocess
 import sys
 
-from playbook_runner import REPO_ROOT, SCRUBBED_ENV, collections_root
+from playbook_runner import REPO_ROOT, is_scrubbed, collections_root
 
 TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
 
 
 def demo_env(home):
     env = dict((key, value) for key, value in os.environ.items()
-               if key not in SCRUBBED_ENV and not key.startswith(("CBC_", "CBAPI_", "ANSIBLE_")))
+               if not is_scrubbed(key) and not key.startswith(("CBC_", "CBAPI_", "ANSIBLE_")))
     env.update(HOME=str(home), ANSIBLE_NOCOLOR="1", XDG_CACHE_HOME=os.path.join(str(home), ".cache"))
     return env
 

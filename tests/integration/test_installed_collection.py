@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from playbook_runner import FULL_TOKEN, ORG, REPO_ROOT, SCRUBBED_ENV
+from playbook_runner import FULL_TOKEN, ORG, REPO_ROOT, is_scrubbed
 
 ANSIBLE_CORE = "ansible-core>=2.19,<2.20"
 
@@ -37,7 +37,7 @@ class Installed:
         self.collections = os.path.join(root, "collections")
         self.path = os.path.join(self.collections, "ansible_collections", "carbonblack", "cloud")
         self.env = dict((key, value) for key, value in os.environ.items()
-                        if key not in SCRUBBED_ENV and not key.startswith(("ANSIBLE_", "VIRTUAL_ENV", "PYTHONPATH")))
+                        if not is_scrubbed(key) and not key.startswith(("ANSIBLE_", "VIRTUAL_ENV", "PYTHONPATH")))
         self.env.update(HOME=os.path.join(root, "home"), ANSIBLE_COLLECTIONS_PATH=self.collections, ANSIBLE_NOCOLOR="1",
                         PATH=os.path.join(self.venv, "bin") + os.pathsep + os.environ.get("PATH", ""))
         os.makedirs(self.env["HOME"])
