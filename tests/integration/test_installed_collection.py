@@ -2,7 +2,8 @@
 # Copyright (c) carbonblack.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collection as a user gets it: the built tarball installed into a fresh virtualenv with only the
-requirements the README names, then the README's commands run from there (the simulator, the demo playbook)."""
+requirements the README names, then the README's commands run from there (the simulator, the demo playbook, and
+a playbook authenticated only by the shipped AWX/AAP credential type's environment)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,8 +17,10 @@ import sys
 import time
 
 import pytest
+import yaml
 
 from playbook_runner import FULL_TOKEN, ORG, REPO_ROOT, is_scrubbed
+from test_awx_credential_type import render
 
 ANSIBLE_CORE = "ansible-core>=2.19,<2.20"
 
@@ -112,3 +115,28 @@ def test_the_installed_simulator_and_demo_run_with_the_readme_commands(installed
         process.terminate()
         process.wait(timeout=30)
     assert process.returncode == 0
+
+
+def test_a_playbook_authenticated_only_by_the_shipped_credential_type_works(installed, tmp_path):
+    with open(os.path.join(installed.path, "docs", "awx", "cbc_credential_type.yml")) as handle:
+        credential_type = yaml.safe_load(handle)
+    process, info = installed.start_simulator(str(tmp_path / "sim"))
+    try:
+        with open(info["ca_file"]) as handle:
+            inputs = {"url": info["url"], "org_key": ORG, "csp_oauth_app_id": "sim-oauth-app",
+                      "csp_oauth_app_secret": "sim-oauth-secret", "csp_url_override": info["url"],
+                      "ssl_cert_file": handle.read()}
+        injected = render(credential_type, inputs, tmp_path / "private")
+        playbook = tmp_path / "check.yml"
+        playbook.write_text(yaml.safe_dump([{
+            "name": "check", "hosts": "localhost", "gather_facts": False,
+            "tasks": [{"name": "check", "register": "check", "carbonblack.cloud.cbc_api_key_check": {"apis": ["devices"]}},
+                      {"name": "show", "ansible.builtin.debug": {"msg": "auth {{ check.auth_mode }} {{ check.accessible }}"}}]}]))
+        result = run([installed.bin("ansible-playbook"), "-vvv", str(playbook)], cwd=str(tmp_path),
+                     env=dict(installed.env, ANSIBLE_LOCALHOST_WARNING="False",
+                              ANSIBLE_INVENTORY_UNPARSED_WARNING="False", **injected))
+        assert "auth csp_oauth_app ['devices']" in result.stdout
+        assert "sim-oauth-secret" not in result.stdout + result.stderr
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
