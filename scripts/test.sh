@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command of carbonblack.cloud.
 #
-#   ./scripts/test.sh [all|unit|sanity|lint|release]...     (default: all = unit sanity lint release)
+#   ./scripts/test.sh [all|unit|sanity|lint|release|docs]...     (default: all = unit sanity lint release docs)
 #
 #   unit    pytest tests/unit, then tests/integration on $CBC_TEST_WORKERS workers (default: one per CPU),
 #           each with its own simulator
@@ -9,8 +9,9 @@
 #   lint    ansible-lint --profile production
 #   release the built tarball through galaxy-importer (Galaxy's own import checks), meta/execution-environment.yml
 #           through ansible-builder introspect, and docs/ee/execution-environment.yml through ansible-builder create
+#   docs    ./scripts/docs.sh: antsibull-docs lint-collection-docs --plugin-docs, then the HTML site, offline
 #
-# With unit, sanity, lint and release run in the background while pytest runs (their output follows pytest's).
+# With unit, the other steps run in the background while pytest runs (their output follows pytest's).
 # Stops at the first failing step, always prints a summary with the time of each step. The last line is
 #   "summary: N passed, N failed[, N skipped]"
 # where every pytest test counts as one, and sanity and lint count as one check each.
@@ -25,14 +26,14 @@ usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 steps=()
 for arg in "$@"; do
     case "$arg" in
-        all) steps+=(unit sanity lint release) ;;
+        all) steps+=(unit sanity lint release docs) ;;
         unit|pytest) steps+=(unit) ;;
-        sanity|lint|release) steps+=("$arg") ;;
+        sanity|lint|release|docs) steps+=("$arg") ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
 done
-[ "${#steps[@]}" -gt 0 ] || steps=(unit sanity lint release)
+[ "${#steps[@]}" -gt 0 ] || steps=(unit sanity lint release docs)
 
 run_start=$SECONDS
 # Plain output when not on a terminal (CI logs).
@@ -283,6 +284,11 @@ step_release() {
     tail -n 1 "$out/ee.log"
 }
 
+# ---------------------------------------------------------------- docs (antsibull-docs)
+step_docs() {
+    "$CBC_ROOT/scripts/docs.sh"
+}
+
 # ---------------------------------------------------------------- main
 ensure_venv test
 ensure_collection_path
@@ -292,7 +298,7 @@ ensure_collection_path
 background=()
 case " ${steps[*]} " in
     *" unit "*)
-        for step in sanity lint release; do
+        for step in sanity lint release docs; do
             case " ${steps[*]} " in *" $step "*) background+=("$step") ;; esac
         done
         ;;
@@ -306,6 +312,7 @@ if [ "${#background[@]}" -gt 0 ]; then
                 sanity) step_sanity >"$WORK_TMP/$step.log" 2>&1 || rc=$? ;;
                 lint) step_lint >"$WORK_TMP/$step.log" 2>&1 || rc=$? ;;
                 release) step_release >"$WORK_TMP/$step.log" 2>&1 || rc=$? ;;
+                docs) step_docs >"$WORK_TMP/$step.log" 2>&1 || rc=$? ;;
             esac
             echo "$((SECONDS - step_start))" >"$WORK_TMP/$step.seconds"
             echo "$rc" >"$WORK_TMP/$step.rc"
@@ -337,7 +344,7 @@ for step in "${steps[@]}"; do
     rc=0
     case "$step" in
         unit) step_unit || rc=$? ;;
-        sanity|lint|release)
+        sanity|lint|release|docs)
             if in_background "$step"; then
                 collect_background "$step"
             else
@@ -345,6 +352,7 @@ for step in "${steps[@]}"; do
                     sanity) step_sanity || rc=$? ;;
                     lint) step_lint || rc=$? ;;
                     release) step_release || rc=$? ;;
+                    docs) step_docs || rc=$? ;;
                 esac
             fi
             ;;
