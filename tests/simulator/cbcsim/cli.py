@@ -26,6 +26,9 @@ def build_parser():
     parser.add_argument("--port", type=int, default=0, help="port to bind (default 0: an ephemeral port)")
     parser.add_argument("--devices", type=int, default=50, help="devices seeded in org ABCD1234 (default 50)")
     parser.add_argument("--other-org-devices", type=int, default=5, help="devices seeded in org WXYZ9876 (default 5)")
+    parser.add_argument("--orgs", type=int, default=0,
+                        help="extra orgs MSSP0001..MSSPnnnn, each with its own keys, devices and policies (default 0)")
+    parser.add_argument("--org-devices", type=int, default=20, help="devices seeded in each extra org (default 20)")
     parser.add_argument("--seed", type=int, default=1, help="seed for the generated data (default 1)")
     parser.add_argument("--token-ttl", type=int, default=1800, help="lifetime of CSP access tokens in seconds (default 1800)")
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
@@ -55,8 +58,8 @@ def main(argv=None):
         except ValueError as exc:
             sys.stderr.write("cbcsim: invalid --fault {0!r}: {1}\n".format(spec, exc))
             return 2
-    if args.devices < 0 or args.other_org_devices < 0:
-        sys.stderr.write("cbcsim: device counts must not be negative\n")
+    if args.devices < 0 or args.other_org_devices < 0 or args.org_devices < 0 or not 0 <= args.orgs <= 999:
+        sys.stderr.write("cbcsim: device counts must not be negative, and --orgs is 0 to 999\n")
         return 2
     state_dir = os.path.abspath(args.state_dir)
     os.makedirs(state_dir, exist_ok=True)
@@ -65,7 +68,8 @@ def main(argv=None):
         os.remove(ready_path)
     config = SimulatorConfig(state_dir, host=args.host, port=args.port, devices=args.devices, seed=args.seed,
                              token_ttl=args.token_ttl, faults=args.fault, latency_ms=args.latency_ms,
-                             keys_file=args.keys_file, other_org_devices=args.other_org_devices)
+                             keys_file=args.keys_file, other_org_devices=args.other_org_devices, orgs=args.orgs,
+                             org_devices=args.org_devices)
     try:
         state = SimulatorState(config)
     except (OSError, ValueError) as exc:

@@ -4,7 +4,8 @@ identities; issued tokens; fault rules), rebuilt from the configuration by ``res
 import threading
 from datetime import datetime, timezone
 
-from cbcsim.auth import DEFAULT_IDENTITIES, DEFAULT_ORG, OTHER_ORG, IdentityStore, TokenStore, identity_from_dict, load_keys_file
+from cbcsim.auth import (API_KEY, DEFAULT_IDENTITIES, DEFAULT_ORG, OAUTH_APP, OTHER_ORG, IdentityStore, TokenStore,
+                         identity_from_dict, load_keys_file)
 from cbcsim.devices import seed_devices
 from cbcsim.faults import FaultInjector, parse_fault_spec
 from cbcsim.policies import seed_policies
@@ -14,7 +15,7 @@ class SimulatorConfig:
     """Start-up options (the CLI arguments)."""
 
     def __init__(self, state_dir, host="127.0.0.1", port=0, devices=50, seed=1, token_ttl=1800, faults=(),
-                 latency_ms=0, keys_file=None, other_org_devices=5):
+                 latency_ms=0, keys_file=None, other_org_devices=5, orgs=0, org_devices=20):
         self.state_dir = state_dir
         self.host = host
         self.port = port
@@ -25,6 +26,26 @@ class SimulatorConfig:
         self.latency_ms = latency_ms
         self.keys_file = keys_file
         self.other_org_devices = other_org_devices
+        self.orgs = orgs
+        self.org_devices = org_devices
+
+
+def extra_org_key(number):
+    """The org key of extra org ``number`` (1-based): MSSP0001, MSSP0002, ..."""
+    return "MSSP%04d" % number
+
+
+def extra_org_identities(count):
+    """Per extra org: a full-access API key ``MSSPnnnnKEY`` / ``MSSPnnnnSECRET000000000`` and a CSP OAuth app
+    ``mssp-nnnn-app`` / ``mssp-nnnn-secret``. Test fixtures, not real credentials."""
+    identities = []
+    for number in range(1, count + 1):
+        org_key = extra_org_key(number)
+        identities.append({"type": API_KEY, "api_id": org_key + "KEY", "secret": (org_key + "SECRET").ljust(24, "0"),
+                           "org_key": org_key, "permissions": "*"})
+        identities.append({"type": OAUTH_APP, "client_id": "mssp-%04d-app" % number,
+                           "client_secret": "mssp-%04d-secret" % number, "org_key": org_key, "permissions": "*"})
+    return tuple(identities)
 
 
 class Org:
@@ -67,14 +88,16 @@ class SimulatorState:
 
     def reset(self):
         """Rebuild orgs, identities, faults and tokens from the configuration."""
-        identities = [identity_from_dict(item) for item in DEFAULT_IDENTITIES]
+        identities = [identity_from_dict(item) for item in DEFAULT_IDENTITIES + extra_org_identities(self.config.orgs)]
         if self.config.keys_file:
             replace, extra = load_keys_file(self.config.keys_file)
             identities = extra if replace else identities + extra
         rules = [parse_fault_spec(spec) for spec in self.config.faults]
         now = self.started
         orgs = {}
-        for org_key, count in ((DEFAULT_ORG, self.config.devices), (OTHER_ORG, self.config.other_org_devices)):
+        seeded = [(DEFAULT_ORG, self.config.devices), (OTHER_ORG, self.config.other_org_devices)]
+        seeded += [(extra_org_key(number), self.config.org_devices) for number in range(1, self.config.orgs + 1)]
+        for org_key, count in seeded:
             org = Org(org_key, len(orgs))
             org.devices = seed_devices(org, count, self.config.seed, now)
             orgs[org_key] = org
