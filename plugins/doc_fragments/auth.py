@@ -111,8 +111,9 @@ options:
   timeout:
     description:
       - Seconds to wait for each HTTP attempt (connect and read), 1 to 3600.
+      - Default 60; 120 for Carbon Black EDR (O(carbonblack.cloud.cbc_api_key_check#module:product=edr)), which is
+        cbapi's default for EDR servers.
     type: int
-    default: 60
   retries:
     description:
       - How many times one request is sent again after HTTP 429 (any request), after a connection that could not be

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from ansible.module_utils.basic import AnsibleModule
 
 from .auth import select_auth
+from .onprem import DEFAULT_TIMEOUTS, OnPremTokenAuth, resolve_onprem_settings, validate_onprem_settings
 from .errors import (MAX_RETRY_MAX_WAIT, CbcApiError, CbcConnectionError, CbcError, CbcWriteOutcomeUnknown,
                      CbcWriteUnconfirmed)
 from .client import DEFAULT_RETRIES, DEFAULT_RETRY_MAX_WAIT, CbcClient
@@ -48,11 +49,26 @@ AUTH_ARGUMENT_SPEC = dict(
     default_timeout=dict(type="int"),
     profile=dict(type="str"),
     credential_file=dict(type="list", elements="path"),
-    timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+    timeout=dict(type="int"),
     retries=dict(type="int", default=DEFAULT_RETRIES),
     retry_max_wait=dict(type="int", default=DEFAULT_RETRY_MAX_WAIT),
     token_cache=dict(type="bool", default=True, no_log=False),
 )
+
+
+def check_connection_ranges(params):
+    """Range-check the numeric connection options of ``params`` (raises CbcConfigError)."""
+    for option, (lowest, highest, unit) in CONNECTION_RANGES.items():
+        default = AUTH_ARGUMENT_SPEC[option].get("default", DEFAULT_TIMEOUT)
+        check_range(params.get(option), option, lowest, highest, unit=unit,
+                    fix="use a value in that range, e.g. the default %s" % default)
+
+
+def connection_timeout(params, product="cbc"):
+    """Seconds per HTTP attempt: ``timeout``, else 60 (120 for EDR, cbapi's default there)."""
+    if params.get("timeout") is not None:
+        return params["timeout"]
+    return DEFAULT_TIMEOUTS.get(product, DEFAULT_TIMEOUT)
 
 
 class CbcModule(AnsibleModule):
@@ -70,15 +86,28 @@ class CbcModule(AnsibleModule):
 
     def check_connection_ranges(self):
         """Range-check the numeric connection options (raises CbcConfigError)."""
-        for option, (lowest, highest, unit) in CONNECTION_RANGES.items():
-            check_range(self.params.get(option), option, lowest, highest, unit=unit,
-                        fix="use a value in that range, e.g. the default %s" % AUTH_ARGUMENT_SPEC[option]["default"])
+        check_connection_ranges(self.params)
+
+    @property
+    def product(self):
+        """cbc, or an on-prem product (edr, app_control) for modules that take ``product``."""
+        return self.params.get("product") or "cbc"
+
+    @property
+    def timeout(self):
+        return connection_timeout(self.params, self.product)
 
     @property
     def settings(self):
         """Resolved and validated connection settings (raises CbcConfigError)."""
         if self._settings is None:
             self.check_connection_ranges()
+            if self.product != "cbc":
+                settings = resolve_onprem_settings(self.params, self.product, warn=self.warn)
+                if settings.get("token"):
+                    self.no_log_values.add(settings["token"])
+                self._settings = validate_onprem_settings(settings, self.product)
+                return self._settings
             settings = resolve_settings(self.params, warn=self.warn)
             for key in ("token", "csp_oauth_app_secret", "csp_api_token"):
                 if settings.get(key):
@@ -94,11 +123,14 @@ class CbcModule(AnsibleModule):
     def client(self):
         if self._client is None:
             settings = self.settings
-            auth = select_auth(settings, use_cache=self.params.get("token_cache", True))
+            if self.product != "cbc":
+                auth = OnPremTokenAuth(settings["token"])
+            else:
+                auth = select_auth(settings, use_cache=self.params.get("token_cache", True))
             for value in auth.secret_values():
                 if value:
                     self.no_log_values.add(value)
-            self._client = CbcClient(settings, auth, timeout=self.params["timeout"], warn=self.warn,
+            self._client = CbcClient(settings, auth, timeout=self.timeout, warn=self.warn,
                                      retries=self.params["retries"], retry_max_wait=self.params["retry_max_wait"])
         return self._client
 

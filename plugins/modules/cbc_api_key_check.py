@@ -9,13 +9,24 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: cbc_api_key_check
-short_description: Check Carbon Black Cloud credentials and which APIs they may use
+short_description: Check Carbon Black Cloud, EDR or App Control credentials and which APIs they may use
 version_added: 1.0.0
 description:
   - Validates the connection options before any request (token format C(SECRET_KEY/API_ID), C(org_key) without
     brackets, C(url) as C(https://host) without a path) and fails with the fix.
   - Then authenticates and probes each API in O(apis) with one cheap read request, reporting whether it is
     accessible, the HTTP status, the RBAC permission it needs and a hint.
+  - With O(product=edr), checks a Carbon Black EDR (CB Response) user's API token instead. C(GET /api/info) validates
+    it and gives the server version; C(GET /api/user/<username>) (with O(username)) or C(GET /api/users) (which only a
+    Global Administrator may read) tells whether the user is a Global Administrator, which the App Control integration
+    needs.
+  - With O(product=app_control), checks a Carbon Black App Control (CB Protection) user's API token with a count query
+    (C(?limit=-1)) on each of O(app_control_objects), reports which the role may read, and reads C(CBServerUrl) (the
+    EDR server App Control is integrated with) and the server version from C(serverConfig) when the role may. App
+    Control answers HTTP 401 both for a bad token and for a missing permission; the module says so.
+  - For EDR and App Control there is no O(org_key); the credential profile comes from C(credentials.response) or
+    C(credentials.protection) as the legacy cbapi library reads them, and C(CBAPI_URL) with C(CBAPI_TOKEN) override it
+    when both are set, as in cbapi.
   - Read-only; never reports a change.
 author:
   - carbonblack.cloud contributors (@carbonblack)
@@ -35,6 +46,33 @@ options:
     elements: str
     choices: [devices, policies, data_forwarder, alerts]
     default: []
+  product:
+    description:
+      - Which product the credentials are for. Never guessed from the URL.
+      - V(cbc) is Carbon Black Cloud; V(edr) is Carbon Black EDR (CB Response); V(app_control) is Carbon Black App
+        Control (CB Protection, Bit9). For V(edr) and V(app_control), O(token) is the user's API token and
+        O(apis), O(required), O(org_key) and the CSP options do not apply.
+    type: str
+    choices: [cbc, edr, app_control]
+    default: cbc
+  username:
+    description:
+      - With O(product=edr), the EDR user whose Global Administrator flag is read (C(GET /api/user/<username>));
+        without it, the module asks for the user list, which only a Global Administrator may read.
+    type: str
+  require_global_admin:
+    description:
+      - With O(product=edr), fail unless the user is a Global Administrator, with the fix the App Control integration
+        note gives.
+    type: bool
+    default: false
+  app_control_objects:
+    description:
+      - With O(product=app_control), the objects to count (one C(GET /api/bit9platform/v1/<object>?limit=-1) each). The
+        token is valid when at least one is readable.
+    type: list
+    elements: str
+    default: [computer, policy, fileCatalog, approvalRequest]
 extends_documentation_fragment:
   - carbonblack.cloud.auth
   - carbonblack.cloud.attributes.info_module
@@ -52,6 +90,20 @@ EXAMPLES = r"""
   carbonblack.cloud.cbc_api_key_check:
     profile: default
   register: cbc_check
+
+- name: Check the EDR token the App Control integration uses, and that its user is a Global Administrator
+  carbonblack.cloud.cbc_api_key_check:
+    product: edr
+    url: https://edr.example.com
+    token: "{{ vault_edr_integration_token }}"
+    username: app-control-integration
+    require_global_admin: true
+
+- name: Check an App Control token and which EDR server it is integrated with
+  carbonblack.cloud.cbc_api_key_check:
+    product: app_control
+    profile: default
+  register: app_control_check
 
 - name: Show which APIs the credentials may call
   ansible.builtin.debug:
@@ -118,10 +170,53 @@ requests_sent:
   returned: always
   type: int
   sample: 5
+product:
+  description: The product checked.
+  returned: success
+  type: str
+  sample: edr
+version:
+  description: The EDR server version (from C(/api/info)), or the App Control server version (C(ParityServerVersion)).
+  returned: success and product is edr or app_control
+  type: str
+  sample: 7.7.1.250101
+global_admin:
+  description: Whether the EDR user is a Global Administrator.
+  returned: success and product is edr
+  type: bool
+  sample: true
+global_admin_source:
+  description: The request that answered it.
+  returned: success and product is edr
+  type: str
+  sample: GET /api/users
+objects:
+  description: Per App Control object, whether the role may read it, its count, the HTTP status and the permission.
+  returned: success and product is app_control
+  type: dict
+  sample: {computer: {readable: true, count: 120, http_status: 200, permission: View computers}}
+readable:
+  description: The App Control objects the role may read.
+  returned: success and product is app_control
+  type: list
+  elements: str
+  sample: [computer, policy]
+cb_server_url:
+  description: The EDR server App Control is integrated with (serverConfig C(CBServerUrl)), null when not set or not readable.
+  returned: success and product is app_control
+  type: str
+  sample: https://edr.example.com
+server_config_readable:
+  description: Whether the role may read serverConfig (permission C(View system configuration)).
+  returned: success and product is app_control
+  type: bool
+  sample: true
 """
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcApiError, CbcConfigError
+from ansible_collections.carbonblack.cloud.plugins.module_utils.onprem_checks import (
+    APP_CONTROL_OBJECTS, check_app_control, check_edr, check_onprem_options)
 from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders import OrgNotFound, list_forwarders
 from ansible_collections.carbonblack.cloud.plugins.module_utils.services import ENDPOINTS
 
@@ -153,7 +248,21 @@ def probe(client, api):
     return {"accessible": True, "http_status": 200, "permission": permission, "hint": None}
 
 
+def run_onprem_check(module):
+    params = module.params
+    client = module.client
+    if module.product == "edr":
+        result = check_edr(client, username=params["username"], require_global_admin=params["require_global_admin"])
+    else:
+        result = check_app_control(client, objects=params["app_control_objects"])
+    result.update(changed=False, auth_mode=client.auth.mode, requests_sent=client.requests_sent)
+    return result
+
+
 def run_check(module):
+    check_onprem_options(module.params, module.product)
+    if module.product != "cbc":
+        return run_onprem_check(module)
     if not module.params["apis"] and not module.params["required"]:
         raise CbcConfigError("apis and required are both empty, so nothing would be checked. Fix: list the APIs to "
                              "probe, e.g. apis: [devices, policies], or leave apis out to probe all")
@@ -184,6 +293,10 @@ def main():
         argument_spec=dict(
             apis=dict(type="list", elements="str", choices=API_NAMES, default=API_NAMES),
             required=dict(type="list", elements="str", choices=API_NAMES, default=[]),
+            product=dict(type="str", choices=["cbc", "edr", "app_control"], default="cbc"),
+            username=dict(type="str"),
+            require_global_admin=dict(type="bool", default=False),
+            app_control_objects=dict(type="list", elements="str", default=list(APP_CONTROL_OBJECTS)),
         ),
         supports_check_mode=True,
     )

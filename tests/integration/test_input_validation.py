@@ -69,6 +69,11 @@ MODULE_ROWS = {
         ("apis", [], "apis and required are both empty", None),
         ("apis", ["users"], "apis", None),
         ("required", ["users"], "required", None),
+        ("product", "cbr", "product", None),
+        ("username", "", "username must be a non-empty name", {"product": "edr", "org_key": None}),
+        ("require_global_admin", "sometimes", "require_global_admin", None),
+        ("app_control_objects", [], "app_control_objects is empty", {"product": "app_control", "org_key": None}),
+        ("app_control_objects", ["computer;x"], "app_control_objects[0]", {"product": "app_control", "org_key": None}),
     ],
     "cbc_device": [
         ("device_ids", [], "device_ids is empty", {"query": None}),
