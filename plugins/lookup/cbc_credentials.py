@@ -26,8 +26,15 @@ description:
   - Like the SDK, a warning is shown when a credential file or its directory can be read by other users
     (use mode C(0600) for files and C(0700) for directories). The file is still used.
   - Only the requested profiles are converted, so an invalid value in another profile does not cause an error.
-  - For O(product=response) and O(product=protection) the legacy C(cbapi) rules apply (C(credentials.response)
-    or C(credentials.protection), no interpolation, no permission check).
+  - For the on-premises products, O(product=edr) (CB EDR, cbapi's V(response)) and O(product=app_control)
+    (CB App Control, cbapi's V(protection)), the legacy C(cbapi) rules apply. The files are
+    C(credentials.response) or C(credentials.protection) in the same three directories, read without
+    interpolation and without a permission check.
+  - Like cbapi, for O(product=edr) and O(product=app_control) the environment wins over the files. When
+    O(credential_file) is not set and the controller's environment variables E(CBAPI_URL) and E(CBAPI_TOKEN) are
+    both non-empty, no file is read. Every requested profile then returns the same credentials, taken from
+    E(CBAPI_URL), E(CBAPI_TOKEN) and E(CBAPI_SSL_VERIFY) (default V(true)), with cbapi's defaults for all other
+    keys (E(CBAPI_ORG_KEY) is ignored, as cbapi does). Set O(credential_file) to read a file anyway.
 options:
   _terms:
     description:
@@ -40,6 +47,8 @@ options:
     description:
       - Credential file, or list of credential files, to read instead of the default search path.
       - Files are read in the order given and a later file wins key by key. Files that do not exist are skipped.
+      - For O(product=edr) and O(product=app_control), setting it also turns off the E(CBAPI_URL)/E(CBAPI_TOKEN)
+        environment override, as in cbapi.
       - A leading C(~) is expanded to the home directory of the user running Ansible on the controller.
     type: list
     elements: str
@@ -47,12 +56,16 @@ options:
     description:
       - Which credential format to read.
       - V(cbc) reads Carbon Black Cloud credentials (C(credentials.psc)/C(credentials.cbc)) like the CBC SDK.
-      - V(response) and V(protection) read the legacy C(credentials.response) and C(credentials.protection) files
-        of CB EDR and CB App Control like cbapi.
+      - V(edr) reads the legacy C(credentials.response) files of Carbon Black EDR (CB Response) like cbapi, and
+        V(app_control) the C(credentials.protection) files of Carbon Black App Control (CB Protection). These are
+        the product names of the modules' O(product) option.
+      - V(response) and V(protection), cbapi's names, are accepted as aliases of V(edr) and V(app_control).
     type: str
     default: cbc
     choices:
       - cbc
+      - edr
+      - app_control
       - response
       - protection
 notes:
@@ -80,9 +93,14 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ lookup('carbonblack.cloud.cbc_credentials', 'prod', credential_file=['/etc/cbc/base.cbc', '~/.cbc/override.cbc']).url }}"
 
-- name: Read a legacy CB EDR profile
+- name: Read a legacy CB EDR profile (CBAPI_URL and CBAPI_TOKEN win when both are set)
   ansible.builtin.set_fact:
-    edr: "{{ lookup('carbonblack.cloud.cbc_credentials', 'default', product='response') }}"
+    edr: "{{ lookup('carbonblack.cloud.cbc_credentials', 'default', product='edr') }}"
+  no_log: true
+
+- name: Read a CB App Control profile from a file, whatever the environment says
+  ansible.builtin.set_fact:
+    app_control: "{{ lookup('carbonblack.cloud.cbc_credentials', 'lab', product='app_control', credential_file='~/.carbonblack/credentials.protection') }}"
   no_log: true
 """
 
@@ -91,7 +109,7 @@ _raw:
   description:
     - One dictionary per requested profile, in the order of the terms.
     - For O(product=cbc) every dictionary has exactly the keys listed below, with the SDK's defaults filled in.
-    - For O(product=response) and O(product=protection) the keys are V(url), V(token), V(org_key), V(ssl_verify),
+    - For O(product=edr) and O(product=app_control) the keys are V(url), V(token), V(org_key), V(ssl_verify),
       V(ssl_verify_hostname), V(ssl_cert_file), V(ssl_force_tls_1_2), V(proxy), V(ignore_system_proxy),
       V(rabbitmq_user), V(rabbitmq_pass), V(rabbitmq_host) and V(rabbitmq_port), with cbapi's defaults;
       boolean words are converted to booleans and any other value is returned as written.
@@ -159,8 +177,12 @@ from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.credentials import (
     CredentialError,
+    legacy_environment_credentials,
     load_profile,
 )
+
+# The modules' product names and the cbapi product (credential file suffix) each one reads.
+LEGACY_PRODUCTS = {"edr": "response", "app_control": "protection", "response": "response", "protection": "protection"}
 
 
 class LookupModule(LookupBase):
@@ -172,10 +194,19 @@ class LookupModule(LookupBase):
             kwargs["credential_file"] = [credential_file]
 
         self.set_options(var_options=variables, direct=kwargs)
-        product = self.get_option("product")
+        product = LEGACY_PRODUCTS.get(self.get_option("product"), "cbc")
         files = self.get_option("credential_file")
         if files is not None:
             files = [os.path.expanduser(to_native(name)) for name in files]
+        profiles = [to_text(term) for term in (terms or ["default"])]
+
+        if product != "cbc":
+            # cbapi's CredentialStoreFactory: the environment replaces every file and every profile.
+            environment = legacy_environment_credentials(credential_file=files)
+            if environment is not None:
+                self._display.vvv("cbc_credentials: CBAPI_URL and CBAPI_TOKEN are set, so they are used instead of the "
+                                  "credentials.%s profiles, as cbapi does" % product)
+                return [dict(environment) for dummy in profiles]
 
         shown = []
 
@@ -185,7 +216,6 @@ class LookupModule(LookupBase):
                 shown.append(text)
                 self._display.warning(text)
 
-        profiles = [to_text(term) for term in (terms or ["default"])]
         results = []
         for profile in profiles:
             try:

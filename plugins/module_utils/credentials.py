@@ -5,7 +5,8 @@
 
 The rules follow ``carbon-black-cloud-sdk`` 1.5.10 (``FileCredentialProvider``,
 ``Credentials`` and ``EnvironCredentialProvider``) for the ``cbc`` product and
-the legacy ``cbapi`` ``FileCredentialStore`` for ``response`` and ``protection``.
+the legacy ``cbapi`` 2.0.0 (same code in 1.7.10) ``FileCredentialStore`` and ``EnvarCredentialStore``
+for ``response`` and ``protection``.
 
 Deliberate differences from the SDK (all of them make errors clearer, none of
 them changes a value the SDK would return):
@@ -111,6 +112,13 @@ LEGACY_DEFAULTS = {
     "rabbitmq_host": "localhost",
     "rabbitmq_port": 5004,
 }
+
+# cbapi's EnvarCredentialStore reads these (CBAPI_ORG_KEY too, but it never reaches the credentials).
+LEGACY_ENVIRONMENT_VARIABLES = (
+    ("url", "CBAPI_URL"),
+    ("token", "CBAPI_TOKEN"),
+    ("ssl_verify", "CBAPI_SSL_VERIFY"),
+)
 
 # Environment variables read by the SDK's EnvironCredentialProvider; the CBC_
 # name wins over the CBAPI_ name, variable by variable.
@@ -456,6 +464,13 @@ def _load_cbc(profile, paths, fill_defaults, warn):
     return result
 
 
+def _legacy_value(key, value):
+    """cbapi ``Credentials``: a boolean word of a boolean key becomes a bool, anything else stays as written."""
+    if key in BOOLEAN_KEYS and isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
+        return _BOOLEAN_WORDS[value.lower()]
+    return value
+
+
 def _load_legacy(profile, paths, fill_defaults):
     files = _existing_files(paths, None, check_permissions=False)
     searched = ", ".join(paths) or "(empty list)"
@@ -476,9 +491,7 @@ def _load_legacy(profile, paths, fill_defaults):
             value = LEGACY_DEFAULTS[key]
         else:
             continue
-        if key in BOOLEAN_KEYS and isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
-            value = _BOOLEAN_WORDS[value.lower()]
-        result[key] = value
+        result[key] = _legacy_value(key, value)
     if fill_defaults and (not result["url"] or not result["token"]):
         raise CredentialError("Token and/or URL not available for credential profile %s in %s: add url and token to the [%s] section."
                               % (_show(profile), ", ".join(files), profile))
@@ -495,7 +508,8 @@ def load_profile(profile=None, credential_file=None, product="cbc", fill_default
     ``product`` ``cbc`` follows the CBC SDK and returns the 15 ``CREDENTIAL_KEYS``
     (converted, defaults filled unless ``fill_defaults`` is false, in which case
     only the keys set in the profile or in [DEFAULT] are returned).
-    ``response`` and ``protection`` follow legacy cbapi and return ``LEGACY_KEYS``.
+    ``response`` and ``protection`` follow legacy cbapi's ``FileCredentialStore`` and return ``LEGACY_KEYS``;
+    cbapi's environment override is not applied here (see ``legacy_environment_credentials``).
 
     ``credential_file`` is None (default search path), a path, or a list of
     paths read in order, a later file winning per key. ``warn`` is called with
@@ -515,6 +529,29 @@ def load_profile(profile=None, credential_file=None, product="cbc", fill_default
     if product == "cbc":
         return _load_cbc(profile, paths, fill_defaults, warn)
     return _load_legacy(profile, paths, fill_defaults)
+
+
+def legacy_environment_credentials(credential_file=None, environ=None):
+    """Return the credentials cbapi takes from the environment, or None when cbapi reads the credential files.
+
+    cbapi's ``CredentialStoreFactory.getCredentialStore`` uses its ``EnvarCredentialStore`` instead of every
+    credential file when no ``credential_file`` is given and both ``CBAPI_URL`` and ``CBAPI_TOKEN`` are non-empty
+    (not stripped: a blank value counts as set). That store ignores the profile name and returns ``url``, ``token``
+    and ``ssl_verify`` (``CBAPI_SSL_VERIFY``, default true; a boolean word becomes a bool, anything else is kept as
+    written) with cbapi's defaults for every other key of ``LEGACY_KEYS``; ``CBAPI_ORG_KEY`` is not used, so
+    ``org_key`` stays None. The product name plays no part.
+    """
+    if credential_file is not None:
+        return None
+    if environ is None:
+        environ = os.environ
+    values = dict(LEGACY_DEFAULTS, ssl_verify=True)
+    for key, name in LEGACY_ENVIRONMENT_VARIABLES:
+        if name in environ:
+            values[key] = environ[name]
+    if not values["url"] or not values["token"]:
+        return None
+    return dict((key, _legacy_value(key, values[key])) for key in LEGACY_KEYS)
 
 
 def environment_credentials(environ=None):

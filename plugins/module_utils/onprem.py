@@ -12,7 +12,7 @@ __metaclass__ = type
 import os
 import re
 
-from .credentials import CredentialError, load_profile
+from .credentials import CredentialError, legacy_environment_credentials, load_profile
 from .errors import CbcConfigError
 
 PRODUCTS = ("cbc", "edr", "app_control")
@@ -57,24 +57,19 @@ def _boolean(value, key, source):
 
 
 def resolve_onprem_settings(params, product, environ=None, warn=None):
-    """Settings for ``product`` (edr or app_control): task arguments > the environment override cbapi applies
-    (``CBAPI_URL`` and ``CBAPI_TOKEN``, both set) > the credential profile (``credentials.response`` or
-    ``.protection``, profile ``default`` unless named) > cbapi's defaults."""
-    environ = os.environ if environ is None else environ
+    """Settings for ``product`` (edr or app_control): task arguments > what cbapi reads, which is the environment
+    (``CBAPI_URL`` and ``CBAPI_TOKEN`` both set, no ``credential_file``: the profile name is then ignored, as in
+    cbapi) or else the credential profile (``credentials.response`` or ``.protection``, ``default`` unless named)
+    > cbapi's defaults. With ``url`` and ``token`` both in the task, nothing else is read."""
     explicit = dict((key, params[key]) for key in ONPREM_KEYS if params.get(key) is not None)
     settings = {"ssl_verify": True, "ssl_verify_hostname": True, "ssl_force_tls_1_2": False, "ignore_system_proxy": False}
-    env_url, env_token = (environ.get("CBAPI_URL") or "").strip(), (environ.get("CBAPI_TOKEN") or "").strip()
-    if params.get("profile") or params.get("credential_file"):
-        source = _profile(params, product, warn)
-    elif env_url and env_token:
-        source = {"url": env_url, "token": env_token}
-        if (environ.get("CBAPI_SSL_VERIFY") or "").strip():
-            source["ssl_verify"] = _boolean(environ["CBAPI_SSL_VERIFY"], "ssl_verify", "CBAPI_SSL_VERIFY")
-    elif explicit.get("url") and explicit.get("token"):
-        source = {}
-    else:
-        source = _profile(params, product, warn)
-    settings.update(source)
+    if not (explicit.get("url") and explicit.get("token")):
+        from_env = legacy_environment_credentials(credential_file=params.get("credential_file") or None,
+                                                  environ=environ)
+        if from_env is not None:
+            settings.update(_converted(from_env, "CBAPI_* environment variables"))
+        else:
+            settings.update(_profile(params, product, warn))
     settings.update(explicit)
     settings["org_key"] = None
     return settings
@@ -88,7 +83,11 @@ def _profile(params, product, warn):
     except CredentialError as error:
         raise CbcConfigError("no %s credentials: %s Fix: set url and token, or a profile in credentials.%s"
                              % (PRODUCT_NAMES[product], error, LEGACY_PRODUCTS[product]))
-    source = "profile %s of credentials.%s" % (name, LEGACY_PRODUCTS[product])
+    return _converted(values, "profile %s of credentials.%s" % (name, LEGACY_PRODUCTS[product]))
+
+
+def _converted(values, source):
+    """cbapi's values (strings from a file or the environment) as settings."""
     settings = {}
     for key in ("url", "token", "ssl_cert_file", "proxy"):
         if values.get(key):
@@ -100,8 +99,8 @@ def _profile(params, product, warn):
     if verify not in (None, ""):
         word = str(verify).strip().lower()
         # cbapi keeps a value that is not a boolean word as the CA bundle path passed to requests.
-        if word in _BOOLEANS:
-            settings["ssl_verify"] = _BOOLEANS[word]
+        if isinstance(verify, bool) or word in _BOOLEANS:
+            settings["ssl_verify"] = verify if isinstance(verify, bool) else _BOOLEANS[word]
         else:
             settings["ssl_verify"] = True
             settings["ssl_cert_file"] = verify

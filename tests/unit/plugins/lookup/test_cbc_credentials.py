@@ -87,7 +87,7 @@ def test_documentation_is_valid_yaml():
     assert doc["name"] == "cbc_credentials"
     assert str(doc["version_added"]) == "1.0.0"
     assert doc["author"] and doc["short_description"]
-    assert doc["options"]["product"]["choices"] == ["cbc", "response", "protection"]
+    assert doc["options"]["product"]["choices"] == ["cbc", "edr", "app_control", "response", "protection"]
     assert doc["options"]["product"]["default"] == "cbc"
     assert doc["options"]["credential_file"]["type"] == "list"
     assert doc["options"]["credential_file"]["elements"] == "str"
@@ -152,9 +152,12 @@ def test_permission_warnings_shown_once(lookup, tmp_path, home, warnings):
     ]
 
 
-@pytest.mark.parametrize("product", ["response", "protection"])
-def test_legacy_products(lookup, home, warnings, product):
-    write(os.path.join(home, "credentials.%s" % product), "[default]\nurl=https://edr\ntoken=abc\nssl_verify=no\n", mode=0o644)
+@pytest.mark.parametrize("product, legacy", [("edr", "response"), ("app_control", "protection"),
+                                             ("response", "response"), ("protection", "protection")])
+def test_legacy_products(lookup, home, warnings, monkeypatch, product, legacy):
+    for name in ("CBAPI_URL", "CBAPI_TOKEN", "CBAPI_SSL_VERIFY"):
+        monkeypatch.delenv(name, raising=False)
+    write(os.path.join(home, "credentials.%s" % legacy), "[default]\nurl=https://edr\ntoken=abc\nssl_verify=no\n", mode=0o644)
     write(os.path.join(home, "credentials.cbc"), BASIC)
     result = lookup.run([], product=product)
     assert list(result[0]) == list(LEGACY_KEYS)

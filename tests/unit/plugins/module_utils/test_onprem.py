@@ -115,6 +115,9 @@ def test_settings_come_from_the_task_then_cbapi_env_then_the_profile(tmp_path):
     environ = {"CBAPI_URL": "https://env.example.com", "CBAPI_TOKEN": "ENVTOKEN"}
     from_env = onprem.resolve_onprem_settings({}, "edr", environ=environ)
     assert (from_env["url"], from_env["token"]) == ("https://env.example.com", "ENVTOKEN")
+    # As cbapi: with both variables set the profile name is ignored; a credential_file turns the override off.
+    assert onprem.resolve_onprem_settings({"profile": "other"}, "edr", environ=environ)["token"] == "ENVTOKEN"
+    assert onprem.resolve_onprem_settings({"credential_file": [str(creds)]}, "edr", environ=environ)["token"] == EDR_TOKEN
     explicit = onprem.resolve_onprem_settings({"url": "https://task.example.com", "token": "T"}, "edr", environ=environ)
     assert explicit["url"] == "https://task.example.com" and explicit["token"] == "T"
 
