@@ -87,11 +87,12 @@ def check_edr(client, username=None, require_global_admin=False):
             if error.status not in NOT_ADMIN_STATUSES:
                 raise
             global_admin = False
-    result.update(global_admin=global_admin, global_admin_source=source)
+    who = ("user %r" % username) if username else "the token's user"
+    hint = None if global_admin else ("%s is not a Global Administrator of the EDR server at %s (%s), which the App "
+                                      "Control integration needs. Fix: %s" % (who, client.url, source, GLOBAL_ADMIN_FIX))
+    result.update(global_admin=global_admin, global_admin_source=source, global_admin_hint=hint)
     if require_global_admin and not global_admin:
-        who = ("user %r" % username) if username else "the token's user"
-        raise CbcConfigError("%s is not a Global Administrator of the EDR server at %s (%s), which the App Control "
-                             "integration needs. Fix: %s" % (who, client.url, source, GLOBAL_ADMIN_FIX))
+        raise CbcConfigError(hint)
     return result
 
 

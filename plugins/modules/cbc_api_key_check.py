@@ -190,6 +190,11 @@ global_admin_source:
   returned: success and product is edr
   type: str
   sample: GET /api/users
+global_admin_hint:
+  description: When the user is not a Global Administrator, why that matters and the fix; else null.
+  returned: success and product is edr
+  type: str
+  sample: null
 objects:
   description: Per App Control object, whether the role may read it, its count, the HTTP status and the permission.
   returned: success and product is app_control

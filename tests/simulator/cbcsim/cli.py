@@ -9,6 +9,7 @@ import threading
 
 import trustme
 
+from cbcsim import onprem
 from cbcsim.faults import parse_fault_spec
 from cbcsim.server import Simulator, write_json_atomically
 from cbcsim.state import SimulatorConfig, SimulatorState
@@ -20,7 +21,7 @@ LOG_FILE = "requests.jsonl"
 
 def build_parser():
     """Return the argument parser."""
-    parser = argparse.ArgumentParser(prog="cbcsim", description="Local HTTPS simulator of the Carbon Black Cloud API.")
+    parser = argparse.ArgumentParser(prog="cbcsim", description="Local HTTPS simulator of the Carbon Black Cloud API (or EDR or App Control).")
     parser.add_argument("--state-dir", required=True, help="directory for ca.pem, requests.jsonl and simulator.json")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind (default 0: an ephemeral port)")
@@ -35,6 +36,9 @@ def build_parser():
                         help="fault rule, e.g. 'path=devices/_search,status=429,retry_after=1,count=3' (repeatable)")
     parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every API request (default 0)")
     parser.add_argument("--keys-file", help="JSON file with identities to add (or to replace the defaults)")
+    parser.add_argument("--product", choices=onprem.PRODUCTS, default=onprem.CBC,
+                        help="the API served: cbc (default), edr (CB Response) or app_control (CB Protection)")
+    parser.add_argument("--edr-url", help="App Control's configured EDR server (serverConfig CBServerUrl; --product app_control)")
     return parser
 
 
@@ -61,6 +65,9 @@ def main(argv=None):
     if args.devices < 0 or args.other_org_devices < 0 or args.org_devices < 0 or not 0 <= args.orgs <= 999:
         sys.stderr.write("cbcsim: device counts must not be negative, and --orgs is 0 to 999\n")
         return 2
+    if args.edr_url is not None and args.product != onprem.APP_CONTROL:
+        sys.stderr.write("cbcsim: --edr-url applies to --product app_control only\n")
+        return 2
     state_dir = os.path.abspath(args.state_dir)
     os.makedirs(state_dir, exist_ok=True)
     ready_path = os.path.join(state_dir, READY_FILE)
@@ -69,7 +76,7 @@ def main(argv=None):
     config = SimulatorConfig(state_dir, host=args.host, port=args.port, devices=args.devices, seed=args.seed,
                              token_ttl=args.token_ttl, faults=args.fault, latency_ms=args.latency_ms,
                              keys_file=args.keys_file, other_org_devices=args.other_org_devices, orgs=args.orgs,
-                             org_devices=args.org_devices)
+                             org_devices=args.org_devices, product=args.product, edr_url=args.edr_url)
     try:
         state = SimulatorState(config)
     except (OSError, ValueError) as exc:
@@ -88,7 +95,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, request_stop)
     simulator.start()
     write_json_atomically(ready_path, {"url": simulator.url, "port": simulator.port, "pid": os.getpid(),
-                                       "ca_file": ca_path, "log_file": log_path})
+                                       "ca_file": ca_path, "log_file": log_path, "product": args.product})
     sys.stdout.write("CBC simulator listening on {0}\n".format(simulator.url))
     sys.stdout.flush()
     while not stop_event.wait(0.5):

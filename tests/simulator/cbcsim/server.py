@@ -10,7 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from cbcsim import alerts, csp, device_actions, devices, forwarders, policies
+from cbcsim import alerts, csp, device_actions, devices, forwarders, onprem, policies
 from cbcsim.auth import authenticate, authorize, claimed_auth_label
 from cbcsim.control import build_control_routes
 from cbcsim.protocol import ApiError, RequestContext, Response
@@ -108,7 +108,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         if payload is None:
             payload = response.encode()
         self.send_response(response.status)
-        if response.body is not None:
+        if response.body is not None and "Content-Type" not in response.headers:
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         for name, value in response.headers.items():
@@ -156,7 +156,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
             time.sleep(delay_ms / 1000.0)
         if fault is not None and (fault.drop or fault.status is not None):
             route_api = sim.api_routes.find_api(self.command, path)
-            ctx.auth_label = claimed_auth_label(self.headers, sim.state.tokens)
+            ctx.auth_label = sim.claimed_auth_label(self.headers)
             if fault.drop:
                 sim.log_request(ctx, route_api, None, False, fault, started)
                 self.drop_connection()
@@ -248,8 +248,10 @@ class Simulator:
 
     def __init__(self, state, ssl_context, log_path):
         self.state = state
-        self.api_routes = build_api_routes()
+        product = state.config.product
+        self.api_routes = build_api_routes() if product == onprem.CBC else onprem.build_api_routes(product)
         self.control_routes = build_control_routes()
+        onprem.register_control(self.control_routes, product)
         self.request_log = RequestLog(log_path, secrets=state.known_secrets)
         config = state.config
         ipv6 = ":" in config.host
@@ -276,6 +278,8 @@ class Simulator:
                 ctx.auth_label = claimed_auth_label(ctx.headers, self.state.tokens)
                 ctx.identity, ctx.auth_label = authenticate(ctx.headers, self.state.identities, self.state.tokens)
                 authorize(ctx.identity, ctx.org_key, route.permission)
+            elif check_auth and route.auth == onprem.AUTH:
+                onprem.check_access(ctx, route.permission)
             response = route.handler(ctx)
         except ApiError as exc:
             response = exc.to_response()
@@ -287,7 +291,7 @@ class Simulator:
     def log_request(self, ctx, api, status, write, fault, started, applied_status=None):
         """Append one line to the request log (with ``applied_status`` when an ``apply`` fault replaced the answer)."""
         if ctx.auth_label is None:
-            ctx.auth_label = claimed_auth_label(ctx.headers, self.state.tokens)
+            ctx.auth_label = self.claimed_auth_label(ctx.headers)
         entry = {
             "ts": utc_timestamp(),
             "method": ctx.method,
@@ -309,6 +313,12 @@ class Simulator:
         })
         entry.update(ctx.log_fields)
         self.request_log.write(entry)
+
+    def claimed_auth_label(self, headers):
+        """The log's ``auth`` for the identity a request claims (``token:<username>`` for the on-prem products)."""
+        if self.state.onprem is not None:
+            return self.state.onprem.claimed_auth_label(headers)
+        return claimed_auth_label(headers, self.state.tokens)
 
     def start(self):
         """Serve in a background thread."""

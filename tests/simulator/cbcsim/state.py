@@ -4,6 +4,7 @@ identities; issued tokens; fault rules), rebuilt from the configuration by ``res
 import threading
 from datetime import datetime, timezone
 
+from cbcsim import onprem
 from cbcsim.auth import (API_KEY, DEFAULT_IDENTITIES, DEFAULT_ORG, OAUTH_APP, OTHER_ORG, IdentityStore, TokenStore,
                          identity_from_dict, load_keys_file)
 from cbcsim.devices import seed_devices
@@ -15,7 +16,7 @@ class SimulatorConfig:
     """Start-up options (the CLI arguments)."""
 
     def __init__(self, state_dir, host="127.0.0.1", port=0, devices=50, seed=1, token_ttl=1800, faults=(),
-                 latency_ms=0, keys_file=None, other_org_devices=5, orgs=0, org_devices=20):
+                 latency_ms=0, keys_file=None, other_org_devices=5, orgs=0, org_devices=20, product=onprem.CBC, edr_url=None):
         self.state_dir = state_dir
         self.host = host
         self.port = port
@@ -28,6 +29,9 @@ class SimulatorConfig:
         self.other_org_devices = other_org_devices
         self.orgs = orgs
         self.org_devices = org_devices
+        #: ``cbc``, ``edr`` or ``app_control`` (see ``onprem.py``); ``edr_url`` is App Control's CBServerUrl.
+        self.product = product
+        self.edr_url = edr_url
 
 
 def extra_org_key(number):
@@ -84,6 +88,8 @@ class SimulatorState:
         self.tokens = TokenStore(config.token_ttl)
         self.faults = FaultInjector()
         self.orgs = {}
+        #: The EDR or App Control state (``onprem.py``), None for CBC.
+        self.onprem = None
         self.reset()
 
     def reset(self):
@@ -97,12 +103,16 @@ class SimulatorState:
         orgs = {}
         seeded = [(DEFAULT_ORG, self.config.devices), (OTHER_ORG, self.config.other_org_devices)]
         seeded += [(extra_org_key(number), self.config.org_devices) for number in range(1, self.config.orgs + 1)]
+        onprem_state = onprem.new_state(self.config, now)
+        if onprem_state is not None:
+            seeded = []
         for org_key, count in seeded:
             org = Org(org_key, len(orgs))
             org.devices = seed_devices(org, count, self.config.seed, now)
             orgs[org_key] = org
         with self.lock:
             self.orgs = orgs
+            self.onprem = onprem_state
             self.identities = IdentityStore(identities)
             self.tokens.revoke_all()
             self.faults.clear()
@@ -137,4 +147,5 @@ class SimulatorState:
 
     def known_secrets(self):
         """Return every secret and live token (for scrubbing the request log)."""
-        return self.identities.known_secrets() + self.tokens.active_values()
+        onprem_secrets = self.onprem.known_secrets() if self.onprem is not None else []
+        return self.identities.known_secrets() + self.tokens.active_values() + onprem_secrets

@@ -38,6 +38,8 @@ class Simulator:
         self.pid = info["pid"]
         self.ca_file = info["ca_file"]
         self.log_file = info["log_file"]
+        #: ``cbc``, ``edr`` or ``app_control`` (``Simulator.start(..., extra_args=["--product", "edr"])``).
+        self.product = info.get("product", "cbc")
         self._session = requests.Session()
         self._session.verify = self.ca_file
         self._session.trust_env = False
@@ -184,3 +186,24 @@ class Simulator:
     def add_forwarder(self, org_key="ABCD1234", **config):
         """Store a forwarder config as given, without validation (``id`` and times filled in); return it."""
         return self.control("POST", "forwarders", json=dict(config, org_key=org_key)).json()
+
+    # --- on-prem products (--product edr|app_control) -------------------------------------------
+
+    def onprem(self):
+        """Return ``GET /_sim/onprem``: ``{"product", "settings", "users", ...}`` (no tokens)."""
+        return self.control("GET", "onprem").json()
+
+    def onprem_settings(self, **settings):
+        """Change settings until the next reset (EDR: ``server_version``, ``denied_status``, ``cblr_enabled``,
+        ``platformserver``; App Control: ``edr_url``, ``server_version``); return them."""
+        return self.control("POST", "onprem/settings", json=settings).json()
+
+    def set_edr_url(self, url):
+        """App Control: set the configured EDR server (serverConfig ``CBServerUrl``); ``""`` = not configured,
+        None = no CBServerUrl property at all."""
+        return self.onprem_settings(edr_url=url)
+
+    def add_onprem_user(self, **user):
+        """EDR: add a user (``username``, ``token``, ``global_admin``, ``teams``, ...); App Control: add a console
+        user's token (``name``, ``token``, ``permissions``). Returns it without the token."""
+        return self.control("POST", "onprem/users", json=user).json()
