@@ -8,9 +8,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
-from playbook_runner import run_playbook, run_role
+from playbook_runner import REPO_ROOT, collections_root, is_scrubbed, run_playbook, run_role
 
 EDR_ADMIN = "edad000000000000000000000000000000000001"
 EDR_ANALYST = "a7a1000000000000000000000000000000000002"
@@ -115,3 +120,24 @@ def test_the_integration_check_fails_the_play_with_every_failed_check(servers, t
     assert run.rc != 0
     assert "The EDR and App Control integration check failed: edr_global_admin: failed" in run.stdout
     assert "edr_url_matches: failed: App Control is configured with https://edr-old.example.com:8443" in run.stdout
+
+
+def test_the_playbook_runs_the_check_from_extra_vars(servers, tmp_path):
+    edr, app = servers
+    app.set_edr_url(edr.url)
+    extra = tmp_path / "vars.json"
+    extra.write_text(json.dumps({"edr": connection(edr, EDR_ADMIN), "app_control": connection(app, AC_ADMIN),
+                                 "edr_username": "edradmin"}))
+    env = dict((key, value) for key, value in os.environ.items() if not is_scrubbed(key))
+    env.update(ANSIBLE_COLLECTIONS_PATH=collections_root(str(tmp_path / "collections")), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
+    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+                             os.path.join(REPO_ROOT, "playbooks", "onprem_integration_check.yml"), "-e", "@%s" % extra],
+                            env=env, capture_output=True, text=True, check=False, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    for line in ("EDR token valid: ok", "EDR user is a Global Administrator: ok",
+                 "App Control reachable with its token: ok (computer, policy, fileCatalog, approvalRequest readable)",
+                 "App Control's EDR URL is the EDR server in use: ok"):
+        assert line in result.stdout
+    for secret in SECRETS:
+        assert secret not in result.stdout + result.stderr
