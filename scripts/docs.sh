@@ -45,6 +45,11 @@ ANSIBLE_DOCS_LABELS=(
     "action_plugins|plugins/action.html#action-plugins|Action plugins"
     "common_return_values|reference_appendices/common_return_values.html#common-return-values|Return Values"
     "ansible_configuration_settings|reference_appendices/config.html#ansible-configuration-settings|Ansible Configuration Settings"
+    "ansible_collections.ansible.builtin.constructed_inventory|collections/ansible/builtin/constructed_inventory.html|ansible.builtin.constructed inventory"
+    "ANSIBLE_CACHE_PLUGIN|reference_appendices/config.html#envvar-ANSIBLE_CACHE_PLUGIN|ANSIBLE_CACHE_PLUGIN|std:envvar"
+    "ANSIBLE_CACHE_PLUGIN_CONNECTION|reference_appendices/config.html#envvar-ANSIBLE_CACHE_PLUGIN_CONNECTION|ANSIBLE_CACHE_PLUGIN_CONNECTION|std:envvar"
+    "ANSIBLE_CACHE_PLUGIN_PREFIX|reference_appendices/config.html#envvar-ANSIBLE_CACHE_PLUGIN_PREFIX|ANSIBLE_CACHE_PLUGIN_PREFIX|std:envvar"
+    "ANSIBLE_CACHE_PLUGIN_TIMEOUT|reference_appendices/config.html#envvar-ANSIBLE_CACHE_PLUGIN_TIMEOUT|ANSIBLE_CACHE_PLUGIN_TIMEOUT|std:envvar"
 )
 ANSIBLE_DOCS_URL="https://docs.ansible.com/projects/ansible/devel/"
 
@@ -244,7 +249,8 @@ import sys
 import zlib
 
 docsite, root, collection_dir, ansible_url, *labels = sys.argv[1:]
-inventory = "".join(f"{name} std:label -1 {uri} {title}\n" for name, uri, title in (x.split("|") for x in labels))
+entries = [(x.split("|") + ["std:label"])[:4] for x in labels]
+inventory = "".join(f"{name} {role} -1 {uri} {title}\n" for name, uri, title, role in entries)
 with open(f"{docsite}/ansible_devel.inv", "wb") as f:
     f.write(b"# Sphinx inventory version 2\n# Project: Ansible\n# Version: devel\n"
             b"# The remainder of this file is compressed using zlib.\n")
