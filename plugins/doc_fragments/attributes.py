@@ -18,3 +18,15 @@ attributes:
     support: none
     description: Nothing is changed, so there is no diff.
 """
+
+    # Attributes of the modules that change state (cbc_device, cbc_policy, cbc_forwarder). A module may restate
+    # an attribute's description to say what its check mode or diff shows; the support level comes from here.
+    STATE_MODULE = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Reads and plans exactly as a real run does, sends no write, and reports what would change.
+  diff_mode:
+    support: full
+    description: Shows the before and after of what changes.
+"""

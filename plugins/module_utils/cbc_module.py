@@ -8,8 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from urllib.parse import urlparse
-
 from ansible.module_utils.basic import AnsibleModule
 
 from .auth import select_auth
@@ -17,6 +15,7 @@ from .onprem import DEFAULT_TIMEOUTS, OnPremTokenAuth, resolve_onprem_settings, 
 from .errors import (MAX_RETRY_MAX_WAIT, CbcApiError, CbcConnectionError, CbcError, CbcWriteOutcomeUnknown,
                      CbcWriteUnconfirmed)
 from .client import DEFAULT_RETRIES, DEFAULT_RETRY_MAX_WAIT, CbcClient
+from .redaction import secret_values
 from .settings import resolve_settings, validate_settings
 from .validation import check_range
 
@@ -104,19 +103,14 @@ class CbcModule(AnsibleModule):
             self.check_connection_ranges()
             if self.product != "cbc":
                 settings = resolve_onprem_settings(self.params, self.product, warn=self.warn)
-                if settings.get("token"):
-                    self.no_log_values.add(settings["token"])
+            else:
+                settings = resolve_settings(self.params, warn=self.warn)
+            # Values read from a profile or the environment are secrets too: mask them wherever they might appear.
+            self.no_log_values.update(secret_values(settings))
+            if self.product != "cbc":
                 self._settings = validate_onprem_settings(settings, self.product)
-                return self._settings
-            settings = resolve_settings(self.params, warn=self.warn)
-            for key in ("token", "csp_oauth_app_secret", "csp_api_token"):
-                if settings.get(key):
-                    # Values read from a profile are secrets too: mask them wherever they might appear.
-                    self.no_log_values.add(settings[key])
-            proxy_password = urlparse(settings.get("proxy") or "").password
-            if proxy_password:
-                self.no_log_values.add(proxy_password)
-            self._settings = validate_settings(settings)
+            else:
+                self._settings = validate_settings(settings)
         return self._settings
 
     @property
@@ -127,15 +121,17 @@ class CbcModule(AnsibleModule):
                 auth = OnPremTokenAuth(settings["token"])
             else:
                 auth = select_auth(settings, use_cache=self.params.get("token_cache", True))
-            for value in auth.secret_values():
-                if value:
-                    self.no_log_values.add(value)
+            self.no_log_values.update(value for value in auth.secret_values() if value)
             self._client = CbcClient(settings, auth, timeout=self.timeout, warn=self.warn,
                                      retries=self.params["retries"], retry_max_wait=self.params["retry_max_wait"])
         return self._client
 
-    def _add_notes(self, result):
-        """Writes whose lost answer was reconciled: a warning each, and the list under ``reconciled``."""
+    def _common_result(self, result):
+        """What every result carries once a client exists: ``requests_sent``, and the writes whose lost answer
+        was reconciled (a warning each, and the list under ``reconciled``)."""
+        if self._client is None:
+            return result
+        result.setdefault("requests_sent", self._client.requests_sent)
         notes = getattr(self._client, "notes", None) or []
         if notes:
             result.setdefault("reconciled", list(notes))
@@ -145,10 +141,10 @@ class CbcModule(AnsibleModule):
         return result
 
     def fail_json(self, msg, **kwargs):
-        super(CbcModule, self).fail_json(msg=msg, **self._add_notes(kwargs))
+        super(CbcModule, self).fail_json(msg=msg, **self._common_result(kwargs))
 
     def exit_json(self, **kwargs):
-        super(CbcModule, self).exit_json(**self._add_notes(kwargs))
+        super(CbcModule, self).exit_json(**self._common_result(kwargs))
 
     def fail_from(self, error, **result):
         """Turn a CbcError into one ``fail_json`` line with the fix."""
@@ -165,12 +161,12 @@ class CbcModule(AnsibleModule):
         elif isinstance(error, CbcConnectionError):
             details["unreachable"] = True
         if self._client is not None:
-            details.setdefault("requests_sent", self._client.requests_sent)
             details.setdefault("retries", getattr(self._client, "retries_done", 0))
         self.fail_json(msg=str(error), **details)
 
     def run(self, runner):
-        """Call ``runner(self)`` and exit with its result dict; CbcErrors become fail_json."""
+        """Call ``runner(self)`` and exit with its result dict plus the common keys (``requests_sent``,
+        ``reconciled``; warnings are added by AnsibleModule); CbcErrors become fail_json."""
         try:
             result = runner(self)
         except CbcError as error:

@@ -36,6 +36,7 @@ from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from .errors import (CbcApiError, CbcConfigError, CbcConnectionError, CbcRetryAfterTooLong, CbcWriteOutcomeUnknown,
                      attempts_text)
 from .json_rows import decode_with_rows
+from .redaction import redact_url
 from .services import ENDPOINTS, build_url, endpoint_path
 
 COLLECTION_VERSION = "1.0.0"
@@ -57,11 +58,6 @@ def user_agent(integration=None):
     agent = "carbonblack.cloud/%s ansible-core/%s Python/%s" % (
         COLLECTION_VERSION, ANSIBLE_VERSION, platform.python_version())
     return "%s %s" % (integration, agent) if integration else agent
-
-
-def redact_url(url):
-    """Drop ``user:password@`` from a proxy URL before it goes into a message."""
-    return re.sub(r"//[^/@]*@", "//***@", url or "")
 
 
 def retry_after_seconds(value, now=None):

@@ -55,8 +55,6 @@ CREDENTIAL_KEYS = (
     "default_timeout",
 )
 
-SECRET_KEYS = ("token", "csp_oauth_app_secret", "csp_api_token")
-
 BOOLEAN_KEYS = ("ssl_verify", "ssl_verify_hostname", "ssl_force_tls_1_2", "ignore_system_proxy")
 
 INTEGER_KEYS = ("default_timeout",)

@@ -14,6 +14,7 @@ import re
 
 from .credentials import CredentialError, legacy_environment_credentials, load_profile
 from .errors import CbcConfigError
+from .redaction import redact_url
 
 PRODUCTS = ("cbc", "edr", "app_control")
 # The cbapi product each on-prem product's credential file is named after (credentials.response / .protection).
@@ -115,7 +116,7 @@ def validate_onprem_settings(settings, product):
         raise CbcConfigError("url is not set. Fix: set url to your %s server, e.g. https://cb.example.com" % name)
     if not url.lower().startswith("https://") or not _URL_RE.match(url):
         raise CbcConfigError("url %s is not https://host[:port]. Fix: give the %s server's base URL with the protocol "
-                             "and host (and port) only, as cbapi requires" % (re.sub(r"//[^/@]*@", "//***@", url), name))
+                             "and host (and port) only, as cbapi requires" % (redact_url(url), name))
     token = settings.get("token")
     if not token:
         raise CbcConfigError("token is not set. Fix: set token to the %s user's API token (from the user's profile "

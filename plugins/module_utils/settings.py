@@ -15,21 +15,18 @@ __metaclass__ = type
 import os
 import re
 
-from .credentials import CREDENTIAL_KEYS, SDK_DEFAULTS, CredentialError, environment_settings, load_profile
+from .credentials import (CREDENTIAL_KEYS, MAX_DEFAULT_TIMEOUT, SDK_DEFAULTS, CredentialError, environment_settings,
+                          load_profile)
 from .errors import CbcConfigError
+from .redaction import redact_url
 from .validation import check_range
 
-MAX_DEFAULT_TIMEOUT = 300000
 _URL_RE = re.compile(r"^https://[^/\s?#@]+/?$")
 _TOKEN_RE = re.compile(r"^[^/\s]+/[^/\s]+$")
 _ORG_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 AUTH_HELP = ("set token (SECRET_KEY/API_ID), or csp_api_token, or csp_oauth_app_id and csp_oauth_app_secret; "
              "or name a credential profile; or export CBC_URL, CBC_TOKEN and CBC_ORG_KEY")
-
-
-def _shown(url):
-    return re.sub(r"//[^/@]*@", "//***@", url)
 
 
 def _has_auth(values):
@@ -76,10 +73,10 @@ def validate_settings(settings):
                              "https://defense-prod05.conferdeploy.net (or CBC_URL, or a profile)")
     if not url.lower().startswith("https://"):
         raise CbcConfigError("url %s does not start with https://. Fix: the CBC API is HTTPS only; use "
-                             "https://<your console host>" % _shown(url))
+                             "https://<your console host>" % redact_url(url))
     if not _URL_RE.match(url):
         raise CbcConfigError("url %s is not a bare host. Fix: give only the console host, e.g. "
-                             "https://defense-prod05.conferdeploy.net, without a path; modules add the API path" % _shown(url))
+                             "https://defense-prod05.conferdeploy.net, without a path; modules add the API path" % redact_url(url))
     org_key = settings.get("org_key")
     if not org_key:
         raise CbcConfigError("org_key is not set. Fix: set org_key (Settings > General or API Access in the console)")

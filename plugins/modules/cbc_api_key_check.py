@@ -260,7 +260,7 @@ def run_onprem_check(module):
         result = check_edr(client, username=params["username"], require_global_admin=params["require_global_admin"])
     else:
         result = check_app_control(client, objects=params["app_control_objects"])
-    result.update(changed=False, auth_mode=client.auth.mode, requests_sent=client.requests_sent)
+    result.update(changed=False, auth_mode=client.auth.mode)
     return result
 
 
@@ -285,8 +285,7 @@ def run_check(module):
     missing = [api for api in module.params["required"] if not results[api]["accessible"]]
     result = dict(changed=False, auth_mode=client.auth.mode, api_id=api_id, org_key=settings["org_key"],
                   url=settings["url"].rstrip("/"), apis=results,
-                  accessible=[api for api in wanted if results[api]["accessible"]],
-                  requests_sent=client.requests_sent)
+                  accessible=[api for api in wanted if results[api]["accessible"]])
     if missing:
         module.fail_json(msg="required APIs are not accessible: %s" % "; ".join(
             "%s (HTTP %s: %s)" % (api, results[api]["http_status"], results[api]["hint"]) for api in missing), **result)

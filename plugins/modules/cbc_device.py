@@ -102,13 +102,12 @@ options:
     default: 100
 extends_documentation_fragment:
   - carbonblack.cloud.auth
+  - carbonblack.cloud.attributes.state_module
   - carbonblack.cloud.device_selection
 attributes:
   check_mode:
-    support: full
     description: Computes the same result and sends no action.
   diff_mode:
-    support: full
     description: Shows, per device, the fields that change (for at most O(details_limit) devices, then one summary line).
 notes:
   - Devices without a sensor (status C(DEREGISTERED), C(UNINSTALLED) or C(DELETED)) are left alone by the sensor
@@ -355,7 +354,7 @@ def run_device(module):
                                  changed=bool(actions or failure.done_ids or failure.unconfirmed_ids),
                                  actions=actions, failed_action=plan.action_type, done_device_ids=failure.done_ids,
                                  not_done_device_ids=failure.failed_ids,
-                                 unconfirmed_device_ids=failure.unconfirmed_ids, requests_sent=client.requests_sent,
+                                 unconfirmed_device_ids=failure.unconfirmed_ids,
                                  retries=client.retries_done, http_status=getattr(failure.error, "status", None))
             missing.extend(vanished)
             entry["count"] -= len(vanished)
@@ -363,7 +362,7 @@ def run_device(module):
 
     result = dict(changed=bool(plans), changed_device_ids=changed, devices=detailed,
                   devices_not_detailed=len(changed) - len(detailed), actions=actions, num_found=num_found,
-                  missing_device_ids=sorted(set(missing)), requests_sent=client.requests_sent)
+                  missing_device_ids=sorted(set(missing)))
     if module._diff:
         result["diff"] = summary_diff(detailed, len(changed) - len(detailed), actions)
     return result

@@ -107,7 +107,7 @@ def run_info(module):
     selection = selection_from_params(module.params, whole_org_when_unset=True)
     client = module.client
     devices, num_found = search_devices(client, selection, limit=limit, fields=fields)
-    return dict(changed=False, devices=devices, num_found=num_found, requests_sent=client.requests_sent)
+    return dict(changed=False, devices=devices, num_found=num_found)
 
 
 def main():

@@ -108,12 +108,11 @@ options:
     elements: raw
 extends_documentation_fragment:
   - carbonblack.cloud.auth
+  - carbonblack.cloud.attributes.state_module
 attributes:
   check_mode:
-    support: full
     description: Reads the forwarders, sends no write and returns the forwarder as it would be.
   diff_mode:
-    support: full
     description: Shows the stated fields that change.
 notes:
   - Needs the RBAC permission C(event-forwarder.settings) with C(READ), and C(CREATE), C(UPDATE) or C(DELETE) for the
@@ -229,8 +228,7 @@ def run_forwarder(module):
         answer = apply_plan(client, plan, desired=desired, known_ids=[config.get("id") for config in forwarders])
         if plan.action != "deleted":
             forwarder = answer if isinstance(answer, dict) else plan.result
-    result = dict(changed=plan.changed, action=plan.action, changes={"before": plan.before, "after": plan.after},
-                  requests_sent=client.requests_sent)
+    result = dict(changed=plan.changed, action=plan.action, changes={"before": plan.before, "after": plan.after})
     if forwarder is not None:
         result["forwarder"] = forwarder
     if module._diff:

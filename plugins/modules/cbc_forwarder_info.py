@@ -101,7 +101,7 @@ def run_forwarder_info(module):
         if params["health_check"]:
             entry["health_check"] = health_check(client, config["id"])
         result.append(entry)
-    return dict(changed=False, forwarders=result, requests_sent=client.requests_sent)
+    return dict(changed=False, forwarders=result)
 
 
 def main():

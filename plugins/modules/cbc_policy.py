@@ -135,12 +135,11 @@ options:
     elements: dict
 extends_documentation_fragment:
   - carbonblack.cloud.auth
+  - carbonblack.cloud.attributes.state_module
 attributes:
   check_mode:
-    support: full
     description: Reads and compares, sends no write, and returns the would-be policy.
   diff_mode:
-    support: full
     description: Shows the before and after of the stated fields that change, per policy.
 notes:
   - Needs C(org.policies) C(READ). Writes need C(CREATE), C(UPDATE) or C(DELETE) on C(org.policies).
@@ -245,8 +244,9 @@ requests_sent:
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
 from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcError
-from ansible_collections.carbonblack.cloud.plugins.module_utils.policies import (
-    SPEC_KEYS, apply_policies, normalize_spec, normalize_specs)
+from ansible_collections.carbonblack.cloud.plugins.module_utils.policies import apply_policies
+from ansible_collections.carbonblack.cloud.plugins.module_utils.policy_spec import (
+    PRIORITIES, SETTING_FIELDS, SPEC_KEYS, normalize_spec, normalize_specs)
 
 
 def policy_diff(result):
@@ -283,20 +283,16 @@ def run_policy(module):
         result.pop("state", None)
         if module._diff:
             result["diff"] = policy_diff(results[0])
-    result["requests_sent"] = client.requests_sent
     return result
 
 
 def main():
-    settings = ("description", "priority_level", "rules", "sensor_settings", "av_settings", "directory_action_rules",
-                "managed_detection_response_permissions", "rule_configs", "auto_deregister_inactive_vdi_interval_ms",
-                "auto_delete_known_bad_hashes_delay", "name", "id")
     argument_spec = dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         name=dict(type="str"),
         id=dict(type="int"),
         description=dict(type="str"),
-        priority_level=dict(type="str", choices=["LOW", "MEDIUM", "HIGH", "MISSION_CRITICAL"]),
+        priority_level=dict(type="str", choices=list(PRIORITIES)),
         rules=dict(type="list", elements="dict"),
         purge_rules=dict(type="bool", default=False),
         sensor_settings=dict(type="raw"),
@@ -312,7 +308,7 @@ def main():
     )
     module = CbcModule(argument_spec=argument_spec, supports_check_mode=True,
                        required_one_of=[("name", "id", "policies")],
-                       mutually_exclusive=[("policies", option) for option in settings])
+                       mutually_exclusive=[("policies", option) for option in SETTING_FIELDS + ("name", "id")])
     module.run(run_policy)
 
 

@@ -101,13 +101,13 @@ def run_policy_info(module):
         check_name(name, "name[%d]" % index)
     client = module.client
     if not params["id"] and not params["name"]:
-        return dict(changed=False, policies=list_summaries(client), missing=[], requests_sent=client.requests_sent)
+        return dict(changed=False, policies=list_summaries(client), missing=[])
     policies, missing = get_policies(client, ids=params["id"], names=params["name"])
     if missing and not params["allow_missing"]:
         raise CbcConfigError("no policy has the id or name %s. Fix: check the spelling (cbc_policy_info without "
                              "options lists every policy), or set allow_missing: true"
                              % ", ".join(repr(value) for value in missing))
-    return dict(changed=False, policies=policies, missing=missing, requests_sent=client.requests_sent)
+    return dict(changed=False, policies=policies, missing=missing)
 
 
 def main():

@@ -15,13 +15,13 @@ import os
 import pytest
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils import credentials as cred_mod
+from ansible_collections.carbonblack.cloud.plugins.module_utils.redaction import SECRET_KEYS
 from ansible_collections.carbonblack.cloud.plugins.module_utils.credentials import (
     BOOLEAN_KEYS,
     CREDENTIAL_KEYS,
     CredentialError,
     LEGACY_KEYS,
     SDK_DEFAULTS,
-    SECRET_KEYS,
     default_search_path,
     environment_credentials,
     load_profile,

@@ -13,13 +13,13 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.carbonblack.cloud.plugins.module_utils.redaction import SECRET_KEYS
 from ansible_collections.carbonblack.cloud.plugins.module_utils.credentials import (
     BOOLEAN_KEYS,
     CREDENTIAL_KEYS,
     ENVIRONMENT_VARIABLES,
     MODULE_ENVIRONMENT_VARIABLES,
     SDK_DEFAULTS,
-    SECRET_KEYS,
     CredentialError,
     environment_credentials,
     environment_settings,

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) carbonblack.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validation and desired-state comparison of policies.py (no HTTP)."""
+"""Validation (policy_spec), planning (policy_plan) and applying (policies) of policies, over an in-memory client."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,6 +12,8 @@ import copy
 import pytest
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils import policies as pol
+from ansible_collections.carbonblack.cloud.plugins.module_utils import policy_plan
+from ansible_collections.carbonblack.cloud.plugins.module_utils import policy_spec
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcApiError, CbcConfigError, CbcError
 
 PRIV_ESC = "88b19232-7ebb-48ef-a198-2a75a282de5d"
@@ -47,12 +49,12 @@ def server_policy():
 
 
 def desired(**spec):
-    return pol.normalize_spec(dict(spec, name=spec.get("name", "Servers")))
+    return policy_spec.normalize_spec(dict(spec, name=spec.get("name", "Servers")))
 
 
 def plan(current=None, **spec):
     item = desired(**spec)
-    return pol.plan_update(current or server_policy(), item["desired"], item["purge_rules"],
+    return policy_plan.plan_update(current or server_policy(), item["desired"], item["purge_rules"],
                            item["purge_sensor_settings"], item["name"])
 
 
@@ -169,7 +171,7 @@ def test_sensor_setting_values_become_strings():
 
 def test_duplicates_in_a_list_of_policies():
     with pytest.raises(CbcConfigError, match=r"policies\[0\] and policies\[2\] are both name 'A'"):
-        pol.normalize_specs([{"name": "A"}, {"name": "B"}, {"name": "A"}])
+        policy_spec.normalize_specs([{"name": "A"}, {"name": "B"}, {"name": "A"}])
 
 
 class FakePolicyApi:
@@ -205,7 +207,7 @@ class FakePolicyApi:
 def test_apply_reads_everything_before_the_first_write():
     other = dict(server_policy(), id=11, name="Other")
     api = FakePolicyApi([server_policy(), other])
-    items = pol.normalize_specs([{"name": "Servers", "description": "new"},
+    items = policy_spec.normalize_specs([{"name": "Servers", "description": "new"},
                                  {"name": "Other", "rule_configs": [{"name": "Nope", "parameters": {"a": 1}}]}])
     with pytest.raises(CbcConfigError):
         pol.apply_policies(api, items)
@@ -217,14 +219,14 @@ def test_apply_counts_duplicates_devices_and_refused_rule_configs():
     api = FakePolicyApi([server_policy(), twin], num_devices={10: 3})
     with pytest.raises(CbcConfigError, match=r"2 policies are named 'Servers' \(ids 10, 11\)"):
         pol.apply_policies(api, [desired(description="x")])
-    item = pol.normalize_spec({"id": 10, "state": "absent"})
+    item = policy_spec.normalize_spec({"id": 10, "state": "absent"})
     with pytest.raises(CbcConfigError, match=r"still has 3 device\(s\)"):
         pol.apply_policies(api, [item])
-    result = pol.apply_policies(api, [pol.normalize_spec({"id": 10, "state": "absent", "force": True})])[0]
+    result = pol.apply_policies(api, [policy_spec.normalize_spec({"id": 10, "state": "absent", "force": True})])[0]
     assert result["action"] == "deleted" and result["moved_devices"] == 3
-    assert pol.apply_policies(api, [pol.normalize_spec({"id": 10, "state": "absent"})])[0]["changed"] is False
+    assert pol.apply_policies(api, [policy_spec.normalize_spec({"id": 10, "state": "absent"})])[0]["changed"] is False
     with pytest.raises(pol.PolicyError, match="refused 1 core_prevention rule configuration update"):
-        pol.apply_policies(api, [pol.normalize_spec({"id": 11, "rule_configs": [
+        pol.apply_policies(api, [policy_spec.normalize_spec({"id": 11, "rule_configs": [
             {"name": "Privilege Escalation", "parameters": {"WindowsAssignmentMode": "REPORT"}}]})])
 
 
@@ -299,7 +301,7 @@ def test_a_host_based_firewall_update_sends_the_parameters_the_sdk_sends():
     hbfw = {"id": "df181779-f623-415d-879e-91c40246535d", "name": "Host Based Firewall", "category": "host_based_firewall",
             "inherited_from": "", "parameters": {"enable_host_based_firewall": False, "default_rule": {"action": "ALLOW"},
                                                  "rule_groups": [], "rulesets": []}}
-    updates = pol.compare_rule_configs([hbfw], [{"id": hbfw["id"], "name": None, "category": None,
+    updates = policy_plan.compare_rule_configs([hbfw], [{"id": hbfw["id"], "name": None, "category": None,
                                                  "parameters": {"enable_host_based_firewall": True}}], "policy")[0]
     assert updates == {"host_based_firewall": [{"id": hbfw["id"], "parameters": {
         "enable_host_based_firewall": True, "default_rule": {"action": "ALLOW"}, "rule_groups": []}}]}
