@@ -9,11 +9,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from .auth import select_auth
 from .onprem import DEFAULT_TIMEOUTS, OnPremTokenAuth, resolve_onprem_settings, validate_onprem_settings
-from .errors import (MAX_RETRY_MAX_WAIT, CbcApiError, CbcConnectionError, CbcError, CbcWriteOutcomeUnknown,
-                     CbcWriteUnconfirmed)
+from .errors import (MAX_RETRY_MAX_WAIT, CbcApiError, CbcConfigError, CbcConnectionError, CbcError,
+                     CbcWriteOutcomeUnknown, CbcWriteUnconfirmed)
 from .client import DEFAULT_RETRIES, DEFAULT_RETRY_MAX_WAIT, CbcClient
 from .redaction import secret_values
 from .settings import resolve_settings, validate_settings
@@ -68,6 +69,25 @@ def connection_timeout(params, product="cbc"):
     if params.get("timeout") is not None:
         return params["timeout"]
     return DEFAULT_TIMEOUTS.get(product, DEFAULT_TIMEOUT)
+
+
+def validate_items(items, option, argument_spec, **rules):
+    """Each item of a list option checked against the spec of the module's single-item options, with the same
+    rules (``required_one_of``, ``required_if``, ...), as Ansible checks the options themselves. Returns the
+    items with their defaults; raises CbcConfigError naming the item."""
+    validator = ArgumentSpecValidator(argument_spec, **rules)
+    validated = []
+    for index, item in enumerate(items or []):
+        if not isinstance(item, dict):
+            raise CbcConfigError("%s[%d] must be a mapping of options, not %r. Fix: see the EXAMPLES" % (option, index, item))
+        result = validator.validate(item)
+        if result.unsupported_parameters:
+            raise CbcConfigError("%s[%d]: unsupported option %s. Fix: use %s" % (
+                option, index, ", ".join(sorted(result.unsupported_parameters)), ", ".join(sorted(argument_spec))))
+        if result.error_messages:
+            raise CbcConfigError("%s[%d]: %s. Fix: correct the item" % (option, index, "; ".join(result.error_messages)))
+        validated.append(result.validated_parameters)
+    return validated
 
 
 class CbcModule(AnsibleModule):

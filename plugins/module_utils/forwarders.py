@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Data Forwarder v2 (``/data_forwarder/v2/orgs/{org_key}/configs``): list (bare array or
 ``{"results": [...]}``), find by name or id, compare a desired definition with a config and build
-the full-object PUT. No Ansible imports: usable with any client that has ``call``."""
+the full-object PUT, for one forwarder or a list of them (one list request per task). No Ansible imports: usable
+with any client that has ``call``."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,7 +14,7 @@ import re
 
 from .diff import changed_fields
 from .errors import CbcApiError, CbcConfigError, CbcError
-from .validation import check_name, check_text
+from .validation import check_name, check_not_empty, check_text
 from .writes import delete_sender, reconciled_write
 
 TYPES = ("alert", "auth.event", "endpoint.event", "watchlist.hit")
@@ -345,3 +346,120 @@ def apply_plan(client, plan, desired, known_ids):
                          delete_sender(lambda: client.call("forwarders.delete", config_id=config_id)), deleted)
         return None
     return plan.result
+
+
+# -- many forwarders in one task ---------------------------------------------------------------------
+
+class ForwarderItem:
+    """One forwarder of a task, validated: its options, state and desired fields, and its label in messages."""
+
+    def __init__(self, params, where=None):
+        self.params = params
+        self.state = params.get("state") or "present"
+        label = params.get("name") or params.get("id")
+        self.where = "%s (%s)" % (where, label) if where else None
+        try:
+            if self.state == "present":
+                self.desired = desired_from_params(params)
+            else:
+                check_identity(params)
+                self.desired = {}
+        except CbcConfigError as error:
+            raise self.error(str(error))
+
+    def error(self, text):
+        """A CbcConfigError whose message names this item when it is one of a list."""
+        return CbcConfigError("%s: %s" % (self.where, text) if self.where else text)
+
+
+def forwarder_items(params_list):
+    """Validate the items of ``forwarders`` (each a dict of the single-forwarder options); the same name or id in
+    two items is an error."""
+    check_not_empty(params_list, "forwarders", "[{name: alerts-to-s3, type: alert, s3_bucket_name: acme-cbc}]")
+    items, seen = [], {}
+    for index, params in enumerate(params_list):
+        item = ForwarderItem(params, "forwarders[%d]" % index)
+        for key in ("name", "id"):
+            value = params.get(key)
+            if value is not None:
+                if (key, value) in seen:
+                    raise CbcConfigError("forwarders[%d] and forwarders[%d] are both %s %r. Fix: keep one"
+                                         % (seen[(key, value)], index, key, value))
+                seen[(key, value)] = index
+        items.append(item)
+    return items
+
+
+class ForwarderEntry:
+    """An item (or a forwarder that ``purge`` removes) with the config it is about and its plan."""
+
+    def __init__(self, item, current, plan, purged=False):
+        self.item = item
+        self.current = current
+        self.plan = plan
+        self.purged = purged
+
+    def result(self, forwarder=None):
+        params = self.item.params if self.item else {}
+        current = self.current or {}
+        name = params.get("name") or current.get("name")
+        return {"name": name, "id": current.get("id") if current else params.get("id"),
+                "state": "absent" if self.purged else self.item.state, "action": self.plan.action,
+                "changed": self.plan.changed, "purged": self.purged,
+                "changes": {"before": self.plan.before, "after": self.plan.after},
+                "forwarder": forwarder if forwarder is not None else self.plan.result}
+
+
+def plan_forwarders(forwarders, items, purge=False):
+    """Plan every item against the org's configs (read once), before any write; with ``purge``, also delete every
+    config no item names. Two items that resolve to the same config are an error."""
+    entries, claimed = [], {}
+    for index, item in enumerate(items):
+        params = item.params
+        try:
+            current = find_forwarder(forwarders, name=params.get("name"), config_id=params.get("id"))
+        except CbcConfigError as error:
+            raise item.error(str(error))
+        if current is not None:
+            if current.get("id") in claimed:
+                raise item.error("forwarder %s is also managed by forwarders[%d]. Fix: keep one item for it"
+                                 % (current.get("id"), claimed[current.get("id")]))
+            claimed[current.get("id")] = index
+        if item.state == "present":
+            if current is None and params.get("id") is not None:
+                raise item.error("no data forwarder has id %s. Fix: check id, or leave it out to create a forwarder "
+                                 "named by name" % params["id"])
+            others = [config for config in forwarders if config is not current]
+            try:
+                plan = plan_present(current, item.desired, others=others)
+            except CbcConfigError as error:
+                raise item.error(str(error))
+        else:
+            plan = plan_absent(current)
+        entries.append(ForwarderEntry(item, current, plan))
+    if purge:
+        entries.extend(ForwarderEntry(None, config, plan_absent(config), purged=True)
+                       for config in forwarders if config.get("id") not in claimed)
+    return entries
+
+
+def apply_forwarders(client, items, purge=False, check_mode=False):
+    """Read the configs once, plan every item, then write in item order (purged deletes last); return one result
+    per entry. On an error part-way, the error carries ``results`` (what was already done)."""
+    forwarders = list_forwarders(client)
+    entries = plan_forwarders(forwarders, items, purge=purge)
+    known_ids = [config.get("id") for config in forwarders]
+    results = []
+    for entry in entries:
+        forwarder = None
+        if entry.plan.changed and not check_mode:
+            try:
+                answer = apply_plan(client, entry.plan, desired=entry.item.desired if entry.item else {},
+                                    known_ids=known_ids)
+            except CbcError as error:
+                error.results = results
+                raise
+            if entry.plan.action != "deleted" and isinstance(answer, dict):
+                forwarder = answer
+        results.append(entry.result(forwarder))
+    return results

@@ -12,8 +12,10 @@ module: cbc_forwarder
 short_description: Create, update, disable and delete Carbon Black Cloud data forwarders
 version_added: 1.0.0
 description:
-  - Enforces one Data Forwarder (API v2 C(data_forwarder/v2/orgs/{org_key}/configs)) that sends alerts, auth events,
+  - Enforces Data Forwarders (API v2 C(data_forwarder/v2/orgs/{org_key}/configs)) that send alerts, auth events,
     endpoint events or watchlist hits to an AWS S3 bucket or an Azure Blob Storage container.
+  - One forwarder per task with the options below, or many with O(forwarders). Either way the task reads the
+    forwarder list once and checks every item before the first write.
   - The forwarder is found by O(name), or by O(id) when given (O(id) with O(name) renames it).
   - Only the options a task states are compared. When one differs, the module sends the whole config as the API returned
     it (the API's update is a full C(PUT)) with the stated values on top, so fields the task does not mention, such as
@@ -106,6 +108,22 @@ options:
       - The API documents one or more filters per forwarder and checks them; their exact v2 syntax is not published.
     type: list
     elements: raw
+  forwarders:
+    description:
+      - Manage many forwarders in one task, each item a mapping with the options above (O(name), O(id), O(state),
+        O(type), ..., O(filters)), checked by the same rules.
+      - All items are read (one list request) and checked first; writes start only when every item is valid, and run
+        in item order. Two items for the same name, id or forwarder are an error.
+      - Mutually exclusive with the single-forwarder options. An empty list is an error.
+    type: list
+    elements: dict
+  purge:
+    description:
+      - With O(forwarders), also delete every forwarder of the org that no item names (by O(name) or O(id)). The
+        deletes run after the items' writes.
+      - Refused without O(forwarders), so an empty selection never deletes everything.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - carbonblack.cloud.auth
   - carbonblack.cloud.attributes.state_module
@@ -156,6 +174,20 @@ EXAMPLES = r"""
   carbonblack.cloud.cbc_forwarder:
     name: old-forwarder
     state: absent
+
+- name: The org forwards exactly these (one list request; the others are deleted)
+  carbonblack.cloud.cbc_forwarder:
+    forwarders:
+      - name: alerts-to-s3
+        type: alert
+        s3_bucket_name: acme-cbc-data
+        s3_prefix: alerts
+        version_constraint: "2.0.0"
+      - name: hits-to-s3
+        type: watchlist.hit
+        s3_bucket_name: acme-cbc-data
+        s3_prefix: hits
+    purge: true
 """
 
 RETURN = r"""
@@ -163,7 +195,7 @@ forwarder:
   description:
     - The forwarder config as the API returned it after the write, the current one when nothing changed, or in check
       mode the config as it would be (C(id) is null for one that would be created). After a delete, the deleted config.
-  returned: success and state=present, or a forwarder was deleted
+  returned: success and state=present, or a forwarder was deleted; not with O(forwarders)
   type: dict
   sample:
     id: b6ab1fb9-61f6-11ee-9e9b-5655adf4bf96
@@ -180,14 +212,26 @@ forwarder:
     update_time: "2023-11-14T19:16:43Z"
 action:
   description: What the task did (or, in check mode, would do) - V(created), V(updated), V(deleted) or V(none).
-  returned: success
+  returned: success, not with O(forwarders)
   type: str
   sample: updated
 changes:
   description: The stated fields that differ, before and after.
-  returned: success
+  returned: success, not with O(forwarders)
   type: dict
   sample: {before: {enabled: true}, after: {enabled: false}}
+results:
+  description:
+    - With O(forwarders), one entry per item in item order, then one per forwarder that O(purge) deletes, each with
+      C(name), C(id), C(state), C(action), C(changed), C(changes), C(forwarder) and C(purged) (true for a purge
+      delete).
+    - On a failure part-way, the entries of what was done before it.
+  returned: with O(forwarders)
+  type: list
+  elements: dict
+  sample:
+    - {name: alerts-to-s3, id: null, state: present, action: created, changed: true, purged: false,
+       changes: {before: {}, after: {name: alerts-to-s3}}, forwarder: {name: alerts-to-s3}}
 requests_sent:
   description: HTTP requests this task sent.
   returned: always
@@ -195,73 +239,79 @@ requests_sent:
   sample: 2
 """
 
-from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
+from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule, validate_items
 from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
-from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
+from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError, CbcError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders import (
-    DESTINATIONS, TYPES, apply_plan, check_identity, desired_from_params, find_forwarder, list_forwarders, plan_absent,
-    plan_present)
+    AZURE_FIELDS, DESTINATIONS, TYPES, ForwarderItem, apply_forwarders, forwarder_items)
+
+# The options of one forwarder: the module's own, and those of each item of ``forwarders``.
+FORWARDER_SPEC = dict(
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    name=dict(type="str"),
+    id=dict(type="str"),
+    type=dict(type="str", choices=list(TYPES)),
+    enabled=dict(type="bool"),
+    destination=dict(type="str", choices=list(DESTINATIONS)),
+    s3_bucket_name=dict(type="str"),
+    s3_prefix=dict(type="str"),
+    azure_storage_account=dict(type="str"),
+    azure_container_name=dict(type="str"),
+    azure_tenant_id=dict(type="str"),
+    azure_client_id=dict(type="str"),
+    version_constraint=dict(type="str"),
+    filters=dict(type="list", elements="raw"),
+)
+FORWARDER_RULES = dict(
+    required_if=[("destination", "aws_s3", ("s3_bucket_name",)), ("destination", "azure_blob_storage", AZURE_FIELDS)],
+    required_together=[AZURE_FIELDS],
+)
+
+
+def forwarder_diff(result, label=None):
+    label = "data forwarder %s" % (label or result["name"] or result["id"])
+    return build_diff(result["changes"]["before"], result["changes"]["after"], before_header=label, after_header=label)
 
 
 def run_forwarder(module):
     params = module.params
-    state = params["state"]
-    if state == "present":
-        desired = desired_from_params(params)
+    listed = params["forwarders"] is not None
+    if params["purge"] and not listed:
+        raise CbcConfigError("purge needs forwarders, the list of the forwarders to keep. Fix: list them under "
+                             "forwarders, or remove purge")
+    if listed:
+        items = forwarder_items(validate_items(params["forwarders"], "forwarders", FORWARDER_SPEC,
+                                               required_one_of=[("name", "id")], **FORWARDER_RULES))
     else:
-        check_identity(params)
-        desired = {}
-    client = module.client
-    forwarders = list_forwarders(client)
-    current = find_forwarder(forwarders, name=params["name"], config_id=params["id"])
-    if state == "present":
-        if current is None and params["id"] is not None:
-            raise CbcConfigError("no data forwarder has id %s. Fix: check id, or leave it out to create a forwarder "
-                                 "named by name" % params["id"])
-        others = [config for config in forwarders if config is not current]
-        plan = plan_present(current, desired, others=others)
-    else:
-        plan = plan_absent(current)
-
-    forwarder = plan.result
-    if plan.changed and not module.check_mode:
-        answer = apply_plan(client, plan, desired=desired, known_ids=[config.get("id") for config in forwarders])
-        if plan.action != "deleted":
-            forwarder = answer if isinstance(answer, dict) else plan.result
-    result = dict(changed=plan.changed, action=plan.action, changes={"before": plan.before, "after": plan.after})
-    if forwarder is not None:
-        result["forwarder"] = forwarder
+        items = [ForwarderItem(dict((key, params[key]) for key in FORWARDER_SPEC))]
+    try:
+        results = apply_forwarders(module.client, items, purge=params["purge"], check_mode=module.check_mode)
+    except CbcError as error:
+        done = getattr(error, "results", None)
+        if not listed or done is None:
+            raise
+        module.fail_from(error, changed=any(entry["changed"] for entry in done), results=done)
+    if listed:
+        result = dict(changed=any(entry["changed"] for entry in results), results=results)
+        if module._diff:
+            result["diff"] = [forwarder_diff(entry) for entry in results if entry["changed"]]
+        return result
+    entry = results[0]
+    result = dict(changed=entry["changed"], action=entry["action"], changes=entry["changes"])
+    if entry["forwarder"] is not None:
+        result["forwarder"] = entry["forwarder"]
     if module._diff:
-        label = "data forwarder %s" % (params["name"] or params["id"])
-        result["diff"] = build_diff(plan.before, plan.after, before_header=label, after_header=label)
+        result["diff"] = forwarder_diff(entry, label=params["name"] or params["id"])
     return result
 
 
 def main():
-    argument_spec = dict(
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        name=dict(type="str"),
-        id=dict(type="str"),
-        type=dict(type="str", choices=list(TYPES)),
-        enabled=dict(type="bool"),
-        destination=dict(type="str", choices=list(DESTINATIONS)),
-        s3_bucket_name=dict(type="str"),
-        s3_prefix=dict(type="str"),
-        azure_storage_account=dict(type="str"),
-        azure_container_name=dict(type="str"),
-        azure_tenant_id=dict(type="str"),
-        azure_client_id=dict(type="str"),
-        version_constraint=dict(type="str"),
-        filters=dict(type="list", elements="raw"),
-    )
+    argument_spec = dict(FORWARDER_SPEC, forwarders=dict(type="list", elements="dict"),
+                         purge=dict(type="bool", default=False))
     module = CbcModule(argument_spec=argument_spec, supports_check_mode=True,
-                       required_one_of=[("name", "id")],
-                       required_if=[("destination", "aws_s3", ("s3_bucket_name",)),
-                                    ("destination", "azure_blob_storage",
-                                     ("azure_storage_account", "azure_container_name", "azure_tenant_id",
-                                      "azure_client_id"))],
-                       required_together=[("azure_storage_account", "azure_container_name", "azure_tenant_id",
-                                           "azure_client_id")])
+                       required_one_of=[("name", "id", "forwarders")],
+                       mutually_exclusive=[("forwarders", option) for option in FORWARDER_SPEC if option != "state"],
+                       **FORWARDER_RULES)
     module.run(run_forwarder)
 
 

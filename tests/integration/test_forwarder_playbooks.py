@@ -369,3 +369,58 @@ def test_a_404_list_is_no_forwarders_only_when_the_org_answers_elsewhere(sim, tm
     assert run[2]["failed"] and "org_key WRONG123" in run[2]["msg"] and "Fix: check org_key and url" in run[2]["msg"]
     assert apis(entries) == ["forwarders.list", "devices.search"] * 3
     assert writes(entries) == []
+
+
+HITS = dict(name="hits-to-s3", type="watchlist.hit", s3_bucket_name="acme-cbc", s3_prefix="hits")
+
+
+def test_a_list_of_forwarders_is_one_list_request_then_its_writes_and_a_rerun_writes_nothing(sim, tmp_path):
+    legacy = sim.add_forwarder(name="legacy", type="alert", destination="aws_s3", s3_bucket_name="old")
+    declared = [dict(S3_ALERTS), dict(HITS)]
+    mark = sim.mark()
+    preview = run_playbook(tmp_path, [forwarder_task(sim, forwarders=declared, purge=True)], args=["--check", "--diff"])
+    assert writes(sim.requests(since=mark)) == [] and [f["name"] for f in sim.forwarders()] == ["legacy"]
+    assert [(entry["name"], entry["action"], entry["purged"]) for entry in preview[0]["results"]] == [
+        ("alerts-to-s3", "created", False), ("hits-to-s3", "created", False), ("legacy", "deleted", True)]
+
+    mark = sim.mark()
+    run = run_tasks(tmp_path, [forwarder_task(sim, forwarders=declared, purge=True),
+                               forwarder_task(sim, forwarders=declared, purge=True)])
+    entries = sim.requests(since=mark)
+    assert apis(entries) == ["forwarders.list", "forwarders.create", "forwarders.create", "forwarders.delete",
+                             "forwarders.list"]
+    assert entries[3]["path"].endswith("/configs/" + legacy["id"])
+    assert run[0]["changed"] is True and [entry["changed"] for entry in run[0]["results"]] == [True, True, True]
+    assert run[0]["results"][0]["forwarder"]["id"] is not None
+    assert run[1]["changed"] is False and run[1]["requests_sent"] == 1
+    assert [entry["action"] for entry in run[1]["results"]] == ["none", "none"]
+    assert sorted(f["name"] for f in sim.forwarders()) == ["alerts-to-s3", "hits-to-s3"]
+
+
+NEVER = dict(name="never-sent", type="alert", s3_bucket_name="acme-cbc", s3_prefix="never")
+
+
+def test_a_failure_part_way_through_a_list_says_what_was_done(sim, tmp_path):
+    sim.forwarder_settings(misconfigured_buckets=["acme-cbc/hits"])
+    mark = sim.mark()
+    run = run_tasks(tmp_path, [forwarder_task(sim, forwarders=[dict(S3_ALERTS), dict(HITS), NEVER])])
+    assert run[0]["failed"] is True and "under prefix 'hits'" in run[0]["msg"]
+    assert [(entry["name"], entry["action"]) for entry in run[0]["results"]] == [("alerts-to-s3", "created")]
+    assert run[0]["changed"] is True
+    assert [entry["status"] for entry in writes(sim.requests(since=mark))] == [201, 400]
+    assert [f["name"] for f in sim.forwarders()] == ["alerts-to-s3"]
+
+
+def test_a_list_is_checked_whole_before_the_first_write(sim, tmp_path):
+    sim.add_forwarder(name="typed", type="alert", destination="aws_s3", s3_bucket_name="b")
+    mark = sim.mark()
+    run = run_tasks(tmp_path, [
+        forwarder_task(sim, forwarders=[dict(S3_ALERTS), {"name": "typed", "type": "watchlist.hit"}]),
+        forwarder_task(sim, forwarders=[dict(S3_ALERTS), {"name": "new-one", "s3_bucket_name": "b"}]),
+        forwarder_task(sim, purge=True, name="typed"),
+    ])
+    assert writes(sim.requests(since=mark)) == []
+    assert "forwarders[1] (typed): data forwarder 'typed'" in run[0]["msg"] and "cannot be changed" in run[0]["msg"]
+    assert "needs type" in run[1]["msg"]
+    assert "purge needs forwarders" in run[2]["msg"]
+    assert [f["name"] for f in sim.forwarders()] == ["typed"]

@@ -63,6 +63,9 @@ CONNECTION_OVERRIDES = {
     "profile": {"token": None, "url": None}, "credential_file": {"token": None, "url": None},
 }
 
+# The single-forwarder options out of the way, for the rows of ``forwarders``.
+FORWARDER_LIST = {"name": None, "type": None, "s3_bucket_name": None}
+
 # Module options: module -> [(option, bad value, fragment, extra changes to the base or None)].
 MODULE_ROWS = {
     "cbc_api_key_check": [
@@ -168,6 +171,19 @@ MODULE_ROWS = {
         ("version_constraint", "1.*.0", "patch-floating (1.0.*) or minor-floating (1.*.*)", None),
         ("filters", ["a\x00"], "filters[0] contains the control character", None),
         ("filters", [[]], "filters[0] must be a filter object or string", None),
+        ("forwarders", [], "forwarders is empty", FORWARDER_LIST),
+        ("forwarders", ["fw"], "Elements value for option 'forwarders'", FORWARDER_LIST),
+        ("forwarders", [{"name": "fw", "type": "alerts"}], "forwarders[0]: value of type must be one of", FORWARDER_LIST),
+        ("forwarders", [{"nam": "fw"}], "forwarders[0]: unsupported option nam", FORWARDER_LIST),
+        ("forwarders", [{"type": "alert"}], "forwarders[0]: one of the following is required: name, id", FORWARDER_LIST),
+        ("forwarders", [{"name": "fw", "destination": "aws_s3"}], "missing: s3_bucket_name", FORWARDER_LIST),
+        ("forwarders", [{"name": "fw", "s3_bucket_name": "s3://b"}], "forwarders[0] (fw): s3_bucket_name must be the bare",
+         FORWARDER_LIST),
+        ("forwarders", [{"name": "fw"}, {"name": "fw", "state": "absent"}], "forwarders[0] and forwarders[1] are both name",
+         FORWARDER_LIST),
+        ("forwarders", [{"name": "fw"}], "mutually exclusive", None),
+        ("purge", True, "purge needs forwarders", None),
+        ("purge", "sometimes", "purge", None),
     ],
     "cbc_forwarder_info": [
         ("name", "", "name must be a non-empty name", None),

@@ -218,3 +218,34 @@ def test_other_400s_stay_api_errors():
     with pytest.raises(CbcApiError) as info:
         fw.apply_plan(client, plan, desired, known_ids=())
     assert not isinstance(info.value, fw.ForwarderDestinationError)
+
+
+def item_params(**options):
+    params = dict((key, None) for key in fw.COMPARED_FIELDS + ("id",))
+    params["state"] = "present"
+    params.update(options)
+    return params
+
+
+def test_two_items_for_the_same_forwarder_are_refused_before_any_write():
+    items = fw.forwarder_items([item_params(id="f1", enabled=False), item_params(name="alerts", enabled=True)])
+    with pytest.raises(CbcConfigError, match=r"forwarders\[1\] \(alerts\): forwarder f1 is also managed by forwarders\[0\]"):
+        fw.plan_forwarders([dict(CURRENT)], items)
+
+
+def test_purge_plans_a_delete_for_every_config_no_item_names():
+    items = fw.forwarder_items([item_params(name="alerts")])
+    entries = fw.plan_forwarders([dict(CURRENT), dict(AZURE_CURRENT)], items, purge=True)
+    assert [(entry.plan.action, entry.purged) for entry in entries] == [("none", False), ("deleted", True)]
+    assert entries[1].result()["name"] == "hits" and entries[1].result()["state"] == "absent"
+    assert [entry.plan.action for entry in fw.plan_forwarders([dict(CURRENT), dict(AZURE_CURRENT)], items)] == ["none"]
+
+
+def test_a_write_error_part_way_carries_what_was_done():
+    error = CbcApiError("POST", "/configs", 500, "boom")
+    client = FakeClient({"forwarders.list": [], "forwarders.create": error})
+    items = fw.forwarder_items([item_params(name="a", type="alert", s3_bucket_name="b")])
+    with pytest.raises(CbcApiError) as raised:
+        fw.apply_forwarders(client, items)
+    assert raised.value.results == []
+    assert [entry["action"] for entry in fw.apply_forwarders(client, items, check_mode=True)] == ["created"]
