@@ -17,6 +17,7 @@ import json
 from .errors import CbcConfigError
 from .policy_spec import DEFAULT_PRIORITY, PARAMETER_CATEGORIES, SCALAR_FIELDS, rule_content, rule_key
 
+
 def _canonical(value):
     return json.dumps(value, sort_keys=True)
 

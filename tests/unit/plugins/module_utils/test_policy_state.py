@@ -55,7 +55,7 @@ def desired(**spec):
 def plan(current=None, **spec):
     item = desired(**spec)
     return policy_plan.plan_update(current or server_policy(), item["desired"], item["purge_rules"],
-                           item["purge_sensor_settings"], item["name"])
+                                   item["purge_sensor_settings"], item["name"])
 
 
 def test_matching_state_plans_nothing():
@@ -208,7 +208,7 @@ def test_apply_reads_everything_before_the_first_write():
     other = dict(server_policy(), id=11, name="Other")
     api = FakePolicyApi([server_policy(), other])
     items = policy_spec.normalize_specs([{"name": "Servers", "description": "new"},
-                                 {"name": "Other", "rule_configs": [{"name": "Nope", "parameters": {"a": 1}}]}])
+                                         {"name": "Other", "rule_configs": [{"name": "Nope", "parameters": {"a": 1}}]}])
     with pytest.raises(CbcConfigError):
         pol.apply_policies(api, items)
     assert [call[0] for call in api.calls] == ["policies.summary", "policies.get", "policies.get"]
@@ -302,6 +302,6 @@ def test_a_host_based_firewall_update_sends_the_parameters_the_sdk_sends():
             "inherited_from": "", "parameters": {"enable_host_based_firewall": False, "default_rule": {"action": "ALLOW"},
                                                  "rule_groups": [], "rulesets": []}}
     updates = policy_plan.compare_rule_configs([hbfw], [{"id": hbfw["id"], "name": None, "category": None,
-                                                 "parameters": {"enable_host_based_firewall": True}}], "policy")[0]
+                                                         "parameters": {"enable_host_based_firewall": True}}], "policy")[0]
     assert updates == {"host_based_firewall": [{"id": hbfw["id"], "parameters": {
         "enable_host_based_firewall": True, "default_rule": {"action": "ALLOW"}, "rule_groups": []}}]}
