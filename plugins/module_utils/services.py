@@ -58,6 +58,16 @@ ENDPOINTS = dict((e.name, e) for e in (
     # The permission depends on action_type: see devices.ACTION_PERMISSIONS.
     Endpoint("devices.actions", "POST", "appservices", "device_actions", "the action's device permission", False),
     Endpoint("alerts.search", "POST", "alerts", "alerts/_search", "org.alerts READ", True),
+    # Sets the workflow of the alerts its selection matches, as an asynchronous job; sending it twice sets the same
+    # state twice, but it is still reconciled rather than repeated blindly.
+    Endpoint("alerts.workflow", "POST", "alerts", "alerts/workflow", "org.alerts.close EXECUTE", False),
+    Endpoint("jobs.get", "GET", "jobs", "jobs/{job_id}", "jobs.status READ", True),
+    Endpoint("reputations.search", "POST", "appservices", "reputations/overrides/_search", "org.reputations READ", True),
+    Endpoint("reputations.create", "POST", "appservices", "reputations/overrides", "org.reputations CREATE", False),
+    Endpoint("reputations.delete", "DELETE", "appservices", "reputations/overrides/{override_id}",
+             "org.reputations DELETE", False),
+    Endpoint("reputations.bulk_delete", "POST", "appservices", "reputations/overrides/_delete",
+             "org.reputations DELETE", False),
     Endpoint("policies.summary", "GET", "policyservice", "policies/summary", "org.policies READ", True),
     Endpoint("policies.get", "GET", "policyservice", "policies/{policy_id}", "org.policies READ", True),
     Endpoint("policies.create", "POST", "policyservice", "policies", "org.policies CREATE", False),

@@ -37,7 +37,7 @@ sys.path.insert(0, HERE)
 
 from cbcsim.testing import Simulator  # noqa: E402  pylint: disable=wrong-import-position
 from device_fleet import Measured, print_table  # noqa: E402  pylint: disable=wrong-import-position
-from playbook_runner import api_key_connection, collections_root, is_scrubbed  # noqa: E402  pylint: disable=wrong-import-position
+from playbook_runner import api_key_connection, plain, run_environment  # noqa: E402  pylint: disable=wrong-import-position
 
 ANSIBLE_INVENTORY = os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]")
@@ -71,17 +71,6 @@ def _tagged(value):
     return value
 
 
-def plain(value):
-    """An ``ansible-inventory --list`` output without the ``__ansible_unsafe`` marking."""
-    if isinstance(value, dict):
-        if list(value) == ["__ansible_unsafe"]:
-            return value["__ansible_unsafe"]
-        return dict((key, plain(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
-
-
 def static_inventory(listed):
     """A YAML inventory with the hosts, variables and groups of an ``ansible-inventory --list`` output."""
     hostvars = listed["_meta"]["hostvars"]
@@ -102,11 +91,7 @@ def main():
     work_dir = tempfile.mkdtemp(prefix="cbc-bench-inventory-")
     sim = Simulator.start(os.path.join(work_dir, "sim"), devices=args.devices)
     try:
-        env = dict((key, value) for key, value in os.environ.items() if not is_scrubbed(key))
-        env.update(ANSIBLE_COLLECTIONS_PATH=collections_root(os.path.join(work_dir, "collections")),
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_INVENTORY_UNPARSED_FAILED="1", HOME=os.path.join(work_dir, "home"),
-                   XDG_CACHE_HOME=os.path.join(work_dir, "xdg-cache"), ANSIBLE_HOME=os.path.join(work_dir, "ansible-home"))
-        os.makedirs(env["HOME"])
+        env = run_environment(work_dir, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
         cache_dir = os.path.join(work_dir, "cache")
         config = dict(api_key_connection(sim), plugin="carbonblack.cloud.cbc_devices", all_devices=True,
                       keyed_groups=KEYED_GROUPS, cache=True, cache_plugin="ansible.builtin.jsonfile",

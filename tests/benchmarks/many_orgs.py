@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "integration"))
 
 from cbcsim.testing import Simulator  # noqa: E402  pylint: disable=wrong-import-position
 from device_fleet import print_table  # noqa: E402  pylint: disable=wrong-import-position
-from playbook_runner import collections_root, is_scrubbed  # noqa: E402  pylint: disable=wrong-import-position
+from playbook_runner import run_environment  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def inventory(sim, work_dir, orgs):
@@ -46,8 +46,7 @@ def inventory(sim, work_dir, orgs):
 
 
 def run_baseline(work_dir, inventory_path, forks):
-    env = dict((key, value) for key, value in os.environ.items() if not is_scrubbed(key))
-    env.update(ANSIBLE_COLLECTIONS_PATH=collections_root(os.path.join(work_dir, "collections")), ANSIBLE_NOCOLOR="1")
+    env = run_environment(work_dir, isolate=False)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory_path, "-f", str(forks),
                os.path.join(REPO_ROOT, "playbooks", "mssp_baseline.yml")]
     started = time.monotonic()

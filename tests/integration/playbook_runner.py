@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) carbonblack.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run real ``ansible-playbook`` processes against the simulator and read back what every task returned."""
+"""Run real ``ansible-playbook`` processes against the simulator and read back what every task returned; the
+shared pieces of every integration test and benchmark that runs an ``ansible-*`` command: the simulator's org and
+full-access key, the run environment (``run_environment``), connection options, private credential files and
+Ansible's unsafe-value marking (``plain``)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -36,6 +39,55 @@ def is_scrubbed(name):
     if name in PROXY_VARIABLES:
         return True
     return name.startswith(("CBC_", "CBAPI_")) and name not in TOOL_VARIABLES and not name.startswith("CBC_TEST_")
+
+
+def run_environment(work_dir, collections=None, isolate=True, drop=(), **extra):
+    """The environment of an ``ansible-*`` command working in ``work_dir``.
+
+    The caller's variables without those ``is_scrubbed`` names and those starting with one of ``drop``;
+    ANSIBLE_COLLECTIONS_PATH ``collections`` (default: ``work_dir/collections``, linking this checkout as
+    carbonblack.cloud); no colour. ``isolate``: HOME (created), ANSIBLE_HOME, ANSIBLE_LOCAL_TEMP and XDG_CACHE_HOME
+    under ``work_dir`` too, ANSIBLE_FORCE_COLOR off and no deprecation warnings. ``extra`` is set last.
+    """
+    work_dir = str(work_dir)
+    env = dict((key, value) for key, value in os.environ.items()
+               if not is_scrubbed(key) and not key.startswith(tuple(drop)))
+    env.update(ANSIBLE_COLLECTIONS_PATH=collections or collections_root(os.path.join(work_dir, "collections")),
+               ANSIBLE_NOCOLOR="1")
+    if isolate:
+        env.update({
+            "ANSIBLE_HOME": os.path.join(work_dir, "ansible-home"),
+            "ANSIBLE_LOCAL_TEMP": os.path.join(work_dir, "ansible-tmp"),
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_DEPRECATION_WARNINGS": "0",
+            "XDG_CACHE_HOME": os.path.join(work_dir, "xdg-cache"),
+            "HOME": os.path.join(work_dir, "home"),
+        })
+        os.makedirs(env["HOME"], exist_ok=True)
+    env.update(extra)
+    return env
+
+
+def plain(value):
+    """Ansible's JSON output (``ansible-inventory --list``) without the ``{"__ansible_unsafe": ...}`` marking of
+    untrusted strings (all device values)."""
+    if isinstance(value, dict):
+        if list(value) == ["__ansible_unsafe"]:
+            return value["__ansible_unsafe"]
+        return dict((key, plain(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def write_credentials(path, text):
+    """Write a private credential file (0600 in a 0700 directory, as the collection requires) at ``path`` (a
+    ``pathlib.Path``); returns its name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    path.write_text(text)
+    path.chmod(0o600)
+    return str(path)
 
 
 def api_key_connection(sim, token=FULL_TOKEN, **extra):
@@ -115,16 +167,7 @@ def run_play(work_dir, play_body, export, connection=None, env=None, args=(), pl
     with open(playbook, "w") as handle:
         yaml.safe_dump([play], handle, sort_keys=False)
 
-    run_env = dict((key, value) for key, value in os.environ.items() if not is_scrubbed(key))
-    run_env.update({
-        "ANSIBLE_COLLECTIONS_PATH": collections_root(os.path.join(work_dir, "collections")),
-        "ANSIBLE_HOME": os.path.join(work_dir, "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": os.path.join(work_dir, "ansible-tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_DEPRECATION_WARNINGS": "0",
-        "XDG_CACHE_HOME": os.path.join(work_dir, "xdg-cache"),
-        "HOME": os.path.join(work_dir, "home"),
+    run_env = run_environment(work_dir, **{
         # callback_plugins/cbc_test_results.py writes the exported variables when the playbook ends.
         "ANSIBLE_CALLBACK_PLUGINS": CALLBACK_DIR,
         "ANSIBLE_CALLBACKS_ENABLED": "cbc_test_results",
@@ -135,7 +178,6 @@ def run_play(work_dir, play_body, export, connection=None, env=None, args=(), pl
         "CBC_TEST_PAYLOAD_CACHE": PAYLOAD_CACHE,
         "CBC_TEST_PAYLOAD_SOURCES": os.path.join(REPO_ROOT, "plugins"),
     })
-    os.makedirs(run_env["HOME"], exist_ok=True)
     run_env.update(env or {})
     inventory = ",".join(hosts) + "," if hosts else "localhost,"
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, playbook]

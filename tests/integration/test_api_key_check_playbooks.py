@@ -11,19 +11,13 @@ import time
 
 
 from inprocess import run_tasks
-from playbook_runner import run_playbook
+from playbook_runner import FULL_TOKEN, ORG, api_key_connection, run_playbook, write_credentials
 
-ORG = "ABCD1234"
-FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
 DEVICEREAD_TOKEN = "DEVICEREADSECRET00000000/DEVICEREAD"
 OAUTH = {"csp_oauth_app_id": "sim-oauth-app", "csp_oauth_app_secret": "sim-oauth-secret"}
 API_TOKEN = "sim-csp-api-token"
 SECRETS = ("FULLSECRETKEY00000000000", "DEVICEREADSECRET00000000", "sim-oauth-secret", API_TOKEN)
 CHECK = {"carbonblack.cloud.cbc_api_key_check": {}}
-
-
-def api_key(sim, token=FULL_TOKEN, **extra):
-    return dict({"url": sim.url, "org_key": ORG, "token": token, "ssl_cert_file": sim.ca_file}, **extra)
 
 
 def csp(sim, **credentials):
@@ -37,7 +31,7 @@ def check(**options):
 
 def test_api_key_probes_each_api_once_and_reports_without_the_secret(simulator, tmp_path):
     mark = simulator.mark()
-    run = run_playbook(tmp_path, [check(), check()], connection=api_key(simulator, integration="soc-tests/1.0"),
+    run = run_playbook(tmp_path, [check(), check()], connection=api_key_connection(simulator, integration="soc-tests/1.0"),
                        args=["-vvv"])
     result = run[0]
     assert not result.get("failed"), result
@@ -59,7 +53,7 @@ def test_api_key_probes_each_api_once_and_reports_without_the_secret(simulator, 
 
 def test_missing_permission_is_reported_and_required_fails_with_the_hint(simulator, tmp_path):
     run = run_playbook(tmp_path, [check(), check(required=["devices", "policies", "data_forwarder"])],
-                       connection=api_key(simulator, token=DEVICEREAD_TOKEN), args=["-vvv"])
+                       connection=api_key_connection(simulator, token=DEVICEREAD_TOKEN), args=["-vvv"])
     report = run[0]
     assert not report.get("failed")
     assert report["accessible"] == ["devices"]
@@ -78,7 +72,7 @@ def test_a_forwarder_list_404_of_an_org_without_forwarders_is_accessible_and_a_w
     sim.forwarder_settings(empty_list_status=404)
     mark = sim.mark()
     run = run_tasks(tmp_path, [check(apis=["data_forwarder"]),
-                               check(apis=["data_forwarder"], org_key="WRONG123")], connection=api_key(sim))
+                               check(apis=["data_forwarder"], org_key="WRONG123")], connection=api_key_connection(sim))
     assert run[0]["accessible"] == ["data_forwarder"], run[0]
     assert run[1]["apis"]["data_forwarder"]["accessible"] is False
     assert "Fix: check org_key and url" in run[1]["apis"]["data_forwarder"]["hint"]
@@ -87,7 +81,7 @@ def test_a_forwarder_list_404_of_an_org_without_forwarders_is_accessible_and_a_w
 
 def test_wrong_secret_is_one_line_error_without_the_secret(simulator, tmp_path):
     wrong = "WRONGSECRET0000000000000/FULLACCESS"
-    run = run_playbook(tmp_path, [CHECK], connection=api_key(simulator, token=wrong), args=["-vvv"])
+    run = run_playbook(tmp_path, [CHECK], connection=api_key_connection(simulator, token=wrong), args=["-vvv"])
     result = run[0]
     assert result["failed"] is True
     assert result["msg"].startswith("authentication failed: every probed API answered HTTP 401")
@@ -110,7 +104,7 @@ def test_bad_inputs_fail_before_any_request(simulator, tmp_path):
     mark = simulator.mark()
     tasks = []
     for change, unused_fragment in BAD_INPUTS:
-        connection = dict(api_key(simulator), **change)
+        connection = dict(api_key_connection(simulator), **change)
         connection = dict((key, value) for key, value in connection.items() if value is not None)
         tasks.append(dict(CHECK, module_defaults={"group/carbonblack.cloud.cbc": connection}))
     run = run_playbook(tmp_path, tasks, args=["-vvv"])
@@ -175,9 +169,9 @@ def test_wrong_oauth_secret_is_a_clear_error(simulator, tmp_path):
 
 
 def test_tls_verification_uses_the_ca_and_fails_without_it(simulator, tmp_path):
-    without_ca = api_key(simulator)
+    without_ca = api_key_connection(simulator)
     del without_ca["ssl_cert_file"]
-    hostname_mismatch = api_key(simulator, url=simulator.url.replace("127.0.0.1", "vm"))
+    hostname_mismatch = api_key_connection(simulator, url=simulator.url.replace("127.0.0.1", "vm"))
 
     def check_with(connection):
         return dict(check(apis=["devices"]), module_defaults={"group/carbonblack.cloud.cbc": connection})
@@ -189,7 +183,7 @@ def test_tls_verification_uses_the_ca_and_fails_without_it(simulator, tmp_path):
         check_with(hostname_mismatch),
         check_with(dict(hostname_mismatch, ssl_verify_hostname=False)),
         check_with(dict(without_ca, ssl_verify=False, ssl_force_tls_1_2=True)),
-    ], connection=api_key(simulator))
+    ], connection=api_key_connection(simulator))
     assert run[0]["accessible"] == ["devices"]
     assert run[1]["failed"] is True
     assert run[1]["msg"].startswith("TLS verification of %s failed" % simulator.url) and "ssl_cert_file" in run[1]["msg"]
@@ -203,7 +197,7 @@ def test_429_is_honoured_on_post_and_a_storm_ends_in_a_clear_error(simulator, tm
     simulator.add_fault(path="devices/_search", status=429, retry_after=1, count=2)
     mark = simulator.mark()
     started = time.monotonic()
-    run = run_tasks(tmp_path, [check(apis=["devices"])], connection=api_key(simulator))
+    run = run_tasks(tmp_path, [check(apis=["devices"])], connection=api_key_connection(simulator))
     assert run[0]["accessible"] == ["devices"]
     assert [entry["status"] for entry in simulator.requests(since=mark)] == [429, 429, 200]
     assert time.monotonic() - started >= 2
@@ -211,7 +205,7 @@ def test_429_is_honoured_on_post_and_a_storm_ends_in_a_clear_error(simulator, tm
     simulator.add_fault(path="devices/_search", status=429, retry_after=1)
     try:
         mark = simulator.mark()
-        run = run_tasks(tmp_path, [check(apis=["devices"], required=["devices"])], connection=api_key(simulator))
+        run = run_tasks(tmp_path, [check(apis=["devices"], required=["devices"])], connection=api_key_connection(simulator))
     finally:
         simulator.clear_faults()
     assert run[0]["failed"] is True
@@ -226,7 +220,7 @@ def test_5xx_and_dropped_connections_are_retried_for_reads(simulator, tmp_path):
     try:
         mark = simulator.mark()
         run = run_tasks(tmp_path, [check(apis=["devices", "policies", "data_forwarder"])],
-                        connection=api_key(simulator))
+                        connection=api_key_connection(simulator))
     finally:
         simulator.clear_faults()
     assert run[0]["accessible"] == ["devices", "policies", "data_forwarder"], run[0]
@@ -243,7 +237,7 @@ def test_unreachable_host_is_one_line_error(tmp_path):
 
 
 def test_check_mode_runs_the_read_only_probes(simulator, tmp_path):
-    run = run_playbook(tmp_path, [check(apis=["devices"])], connection=api_key(simulator), args=["--check"])
+    run = run_playbook(tmp_path, [check(apis=["devices"])], connection=api_key_connection(simulator), args=["--check"])
     assert run[0]["accessible"] == ["devices"] and run[0]["changed"] is False
 
 
@@ -251,14 +245,6 @@ def test_environment_variables_are_a_fallback(simulator, tmp_path):
     env = {"CBC_URL": simulator.url, "CBAPI_TOKEN": FULL_TOKEN, "CBAPI_ORG_KEY": ORG}
     run = run_tasks(tmp_path, [check(apis=["devices"], ssl_cert_file=simulator.ca_file)], env=env)
     assert run[0]["accessible"] == ["devices"] and run[0]["api_id"] == "FULLACCESS"
-
-
-def write_credentials(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
-    path.write_text(text)
-    path.chmod(0o600)
-    return str(path)
 
 
 def test_profile_option_and_the_lookup_in_module_defaults(simulator, tmp_path):

@@ -13,9 +13,7 @@ import re
 import subprocess
 import sys
 
-from playbook_runner import REPO_ROOT, is_scrubbed, collections_root
-
-TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
+from playbook_runner import FULL_TOKEN, ORG, REPO_ROOT, api_key_connection, collections_root, is_scrubbed, write_credentials
 
 
 def demo_env(home):
@@ -42,17 +40,13 @@ def test_demo_runs_against_the_bundled_simulator(tmp_path):
     assert "Data forwarders: 1 created, 0 changed, 0 unchanged" in out
     assert "canary of 3 device(s) ok" in out
     assert "Policy rollout to Servers: " in out and "failed=0" in out
-    assert TOKEN.split("/", 1)[0] not in out
+    assert FULL_TOKEN.split("/", 1)[0] not in out
 
 
 def test_demo_against_a_profile_is_a_check_mode_preview(simulator, tmp_path):
     home = tmp_path / "home"
-    creds = home / ".carbonblack" / "credentials.cbc"
-    creds.parent.mkdir(parents=True)
-    creds.parent.chmod(0o700)
-    creds.write_text("[sim]\nurl = %s\norg_key = ABCD1234\ntoken = %s\nssl_cert_file = %s\n"
-                     % (simulator.url, TOKEN, simulator.ca_file))
-    creds.chmod(0o600)
+    write_credentials(home / ".carbonblack" / "credentials.cbc", "[sim]\nurl = %s\norg_key = %s\ntoken = %s\nssl_cert_file = %s\n"
+                      % (simulator.url, ORG, FULL_TOKEN, simulator.ca_file))
     env = demo_env(home)
     env["CBC_PROFILE"] = "sim"
     mark = simulator.mark()
@@ -67,8 +61,7 @@ def test_demo_against_a_profile_is_a_check_mode_preview(simulator, tmp_path):
 def test_the_demo_playbook_run_again_does_what_its_summary_says(simulator_factory, tmp_path):
     sim = simulator_factory(devices=200)
     extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps({"cbc_connection": {"url": sim.url, "org_key": "ABCD1234", "token": TOKEN,
-                                                    "ssl_cert_file": sim.ca_file}}))
+    extra.write_text(json.dumps({"cbc_connection": api_key_connection(sim)}))
     env = demo_env(tmp_path)
     env.update(ANSIBLE_COLLECTIONS_PATH=collections_root(str(tmp_path / "collections")),
                ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")

@@ -19,8 +19,6 @@ import pytest
 from inprocess import run_tasks
 from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run_playbook
 
-ORG = "ABCD1234"
-FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
 QUARANTINE_ONLY_TOKEN = "DEVICEREADQSECRET0000000/DEVICEREADQ"
 NO_SENSOR = ("DEREGISTERED", "UNINSTALLED")
 

@@ -19,7 +19,7 @@ import time
 import pytest
 import yaml
 
-from playbook_runner import FULL_TOKEN, ORG, REPO_ROOT, is_scrubbed
+from playbook_runner import FULL_TOKEN, ORG, REPO_ROOT, run_environment
 from test_awx_credential_type import render
 
 ANSIBLE_CORE = "ansible-core>=2.19,<2.20"
@@ -39,10 +39,10 @@ class Installed:
         self.venv = os.path.join(root, "venv")
         self.collections = os.path.join(root, "collections")
         self.path = os.path.join(self.collections, "ansible_collections", "carbonblack", "cloud")
-        self.env = dict((key, value) for key, value in os.environ.items()
-                        if not is_scrubbed(key) and not key.startswith(("ANSIBLE_", "VIRTUAL_ENV", "PYTHONPATH")))
-        self.env.update(HOME=os.path.join(root, "home"), ANSIBLE_COLLECTIONS_PATH=self.collections, ANSIBLE_NOCOLOR="1",
-                        PATH=os.path.join(self.venv, "bin") + os.pathsep + os.environ.get("PATH", ""))
+        # Only HOME is private here (isolate=False): pip and ansible-galaxy see the caller's PIP_* and XDG_CACHE_HOME.
+        self.env = run_environment(root, collections=self.collections, isolate=False,
+                                   drop=("ANSIBLE_", "VIRTUAL_ENV", "PYTHONPATH"), HOME=os.path.join(root, "home"),
+                                   PATH=os.path.join(self.venv, "bin") + os.pathsep + os.environ.get("PATH", ""))
         os.makedirs(self.env["HOME"])
 
     def bin(self, name):

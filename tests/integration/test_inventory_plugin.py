@@ -17,22 +17,11 @@ from datetime import datetime, timedelta, timezone
 
 import yaml
 
-from playbook_runner import FULL_TOKEN, ORG, api_key_connection, collections_root, is_scrubbed
+from playbook_runner import FULL_TOKEN, ORG, api_key_connection, plain, run_environment, write_credentials
 
 FQCN = "carbonblack.cloud.cbc_devices"
 SECRETS = ("FULLSECRETKEY00000000000", "sim-oauth-secret", "sim-csp-api-token")
 ANSIBLE_INVENTORY = os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
-
-
-def plain(value):
-    """``ansible-inventory --list`` writes untrusted strings (all device values) as ``{"__ansible_unsafe": ...}``."""
-    if isinstance(value, dict):
-        if list(value) == ["__ansible_unsafe"]:
-            return value["__ansible_unsafe"]
-        return dict((key, plain(item)) for key, item in value.items())
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 class InventoryRun:
@@ -69,32 +58,12 @@ def run_inventory(work_dir, config, args=("--list",), env=None, name="test.cbc_d
     path = os.path.join(work_dir, name)
     with open(path, "w") as handle:
         yaml.safe_dump(dict({"plugin": FQCN}, **config), handle, sort_keys=False)
-    run_env = dict((key, value) for key, value in os.environ.items() if not is_scrubbed(key))
-    run_env.update({
-        "ANSIBLE_COLLECTIONS_PATH": collections_root(os.path.join(work_dir, "collections")),
-        "ANSIBLE_HOME": os.path.join(work_dir, "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": os.path.join(work_dir, "ansible-tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_DEPRECATION_WARNINGS": "0",
-        # A source that fails to parse fails the command (as AWX inventory updates do), instead of an empty inventory.
-        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
-        "XDG_CACHE_HOME": os.path.join(work_dir, "xdg-cache"),
-        "HOME": os.path.join(work_dir, "home"),
-    })
-    os.makedirs(run_env["HOME"], exist_ok=True)
+    # A source that fails to parse fails the command (as AWX inventory updates do), instead of an empty inventory.
+    run_env = run_environment(work_dir, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
     run_env.update(env or {})
     process = subprocess.run([ANSIBLE_INVENTORY, "-i", path] + list(args), cwd=work_dir, env=run_env,
                              capture_output=True, text=True, timeout=600, check=False)
     return InventoryRun(process)
-
-
-def write_credentials(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
-    path.write_text(text)
-    path.chmod(0o600)
-    return str(path)
 
 
 def seeded_devices(sim):

@@ -16,7 +16,7 @@ import sys
 
 import yaml
 
-from playbook_runner import REPO_ROOT, collections_root, is_scrubbed
+from playbook_runner import REPO_ROOT, run_environment
 
 ORGS = ["MSSP%04d" % number for number in range(1, 6)]
 WRONG = "MSSP0003"
@@ -42,18 +42,10 @@ def write_inventory(sim, path):
         yaml.safe_dump({"cbc_orgs": {"hosts": hosts}}, handle)
 
 
-def playbook_env(work_dir):
-    env = dict((key, value) for key, value in os.environ.items() if not is_scrubbed(key))
-    env.update(ANSIBLE_COLLECTIONS_PATH=collections_root(os.path.join(work_dir, "collections")), ANSIBLE_NOCOLOR="1",
-               HOME=os.path.join(work_dir, "home"), XDG_CACHE_HOME=os.path.join(work_dir, "cache"))
-    os.makedirs(env["HOME"], exist_ok=True)
-    return env
-
-
 def run_playbook_file(work_dir, inventory, playbook, *args):
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, "-f", "5",
                playbook] + list(args)
-    return subprocess.run(command, cwd=work_dir, env=playbook_env(work_dir), capture_output=True, text=True,
+    return subprocess.run(command, cwd=work_dir, env=run_environment(work_dir), capture_output=True, text=True,
                           check=False, timeout=600)
 
 

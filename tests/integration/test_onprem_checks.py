@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from playbook_runner import REPO_ROOT, collections_root, is_scrubbed, run_playbook, run_role
+from playbook_runner import REPO_ROOT, run_environment, run_playbook, run_role
 
 EDR_ADMIN = "edad000000000000000000000000000000000001"
 EDR_ANALYST = "a7a1000000000000000000000000000000000002"
@@ -128,9 +128,7 @@ def test_the_playbook_runs_the_check_from_extra_vars(servers, tmp_path):
     extra = tmp_path / "vars.json"
     extra.write_text(json.dumps({"edr": connection(edr, EDR_ADMIN), "app_control": connection(app, AC_ADMIN),
                                  "edr_username": "edradmin"}))
-    env = dict((key, value) for key, value in os.environ.items() if not is_scrubbed(key))
-    env.update(ANSIBLE_COLLECTIONS_PATH=collections_root(str(tmp_path / "collections")), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
+    env = run_environment(tmp_path, isolate=False, ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
     result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
                              os.path.join(REPO_ROOT, "playbooks", "onprem_integration_check.yml"), "-e", "@%s" % extra],
                             env=env, capture_output=True, text=True, check=False, timeout=600)

@@ -14,10 +14,8 @@ import sys
 import requests
 
 from inprocess import run_tasks
-from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run_playbook
+from playbook_runner import FULL_TOKEN, ORG, REPO_ROOT, api_key_connection, collections_root, run_playbook
 
-ORG = "ABCD1234"
-FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
 POLICYREAD_TOKEN = "POLICYREADSECRET00000000/POLICYREAD"
 BASE = "/policyservice/v1/orgs/%s/policies" % ORG
 STANDARD, ADVANCED, MONITORED = 6521, 6522, 6523

@@ -15,10 +15,7 @@ import time
 
 import pytest
 
-from playbook_runner import run_playbook
-
-ORG = "ABCD1234"
-TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
+from playbook_runner import api_key_connection, run_playbook
 
 
 def free_port():
@@ -57,7 +54,7 @@ def check(**options):
 
 
 def test_proxy_option_tunnels_through_the_proxy(simulator, connect_proxy, tmp_path):
-    connection = {"url": simulator.url, "org_key": ORG, "token": TOKEN, "ssl_cert_file": simulator.ca_file}
+    connection = api_key_connection(simulator)
     before = connects_seen(connect_proxy, simulator)
     dead_proxy = "http://127.0.0.1:%d" % free_port()
     run = run_playbook(tmp_path, [
@@ -76,7 +73,7 @@ def test_proxy_option_tunnels_through_the_proxy(simulator, connect_proxy, tmp_pa
 
 
 def test_environment_proxy_applies_unless_ignored(simulator, connect_proxy, tmp_path):
-    connection = {"url": simulator.url, "org_key": ORG, "token": TOKEN, "ssl_cert_file": simulator.ca_file}
+    connection = api_key_connection(simulator)
     dead_proxy = "http://127.0.0.1:%d" % free_port()
     run = run_playbook(tmp_path, [check(retries=0), check(ignore_system_proxy=True)], connection=connection,
                        env={"HTTPS_PROXY": dead_proxy})
@@ -92,7 +89,7 @@ def test_environment_proxy_applies_unless_ignored(simulator, connect_proxy, tmp_
 
 def test_proxy_credentials_never_appear_in_messages(simulator, tmp_path):
     dead_proxy = "http://user:proxypass@127.0.0.1:%d" % free_port()
-    connection = {"url": simulator.url, "org_key": ORG, "token": TOKEN, "ssl_cert_file": simulator.ca_file}
+    connection = api_key_connection(simulator)
     run = run_playbook(tmp_path, [check(proxy=dead_proxy, retries=0)], connection=connection)
     assert run[0]["failed"] is True
     assert "proxypass" not in run[0]["msg"] and "//***@127.0.0.1" in run[0]["msg"]

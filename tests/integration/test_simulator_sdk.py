@@ -11,8 +11,7 @@ from cbc_sdk import CBCloudAPI
 from cbc_sdk.errors import ClientError, CredentialError, ObjectNotFoundError, ServerError, UnauthorizedError
 from cbc_sdk.platform import Device
 
-ORG = "ABCD1234"
-FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
+from playbook_runner import FULL_TOKEN, ORG
 SECRETS = ("FULLSECRETKEY00000000000", "DEVICEREADSECRET00000000", "NOPERMSSECRET00000000000", "OTHERORGSECRET0000000000",
            "sim-oauth-secret", "sim-csp-api-token")
 LOG_FIELDS = {"ts", "method", "path", "query", "status", "api", "write", "auth", "org_key", "user_agent", "body", "fault", "duration_ms"}

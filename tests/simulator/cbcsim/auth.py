@@ -36,6 +36,11 @@ ALL_PERMISSIONS = (
     "org.audits:READ",
     "vulnerabilityAssessment.data:EXECUTE",
     "vulnerabilityAssessment.data:READ",
+    "org.alerts.close:EXECUTE",
+    "jobs.status:READ",
+    "org.reputations:CREATE",
+    "org.reputations:READ",
+    "org.reputations:DELETE",
 )
 
 API_KEY = "api_key"
@@ -54,6 +59,10 @@ DEFAULT_IDENTITIES = (
      "permissions": ["device:READ", "org.policies:READ"]},
     {"type": API_KEY, "api_id": "FORWARDERREAD", "secret": "FORWARDERREADSECRET00000", "org_key": DEFAULT_ORG,
      "permissions": ["event-forwarder.settings:READ"]},
+    {"type": API_KEY, "api_id": "ALERTREAD", "secret": "ALERTREADSECRET000000000", "org_key": DEFAULT_ORG,
+     "permissions": ["org.alerts:READ", "jobs.status:READ"]},
+    {"type": API_KEY, "api_id": "REPUTATIONREAD", "secret": "REPUTATIONREADSECRET0000", "org_key": DEFAULT_ORG,
+     "permissions": ["org.reputations:READ"]},
     {"type": API_KEY, "api_id": "OTHERORG", "secret": "OTHERORGSECRET0000000000", "org_key": OTHER_ORG, "permissions": "*"},
     {"type": OAUTH_APP, "client_id": "sim-oauth-app", "client_secret": "sim-oauth-secret", "org_key": DEFAULT_ORG, "permissions": "*"},
     {"type": API_TOKEN, "token": "sim-csp-api-token", "label": "sim-csp-user", "org_key": DEFAULT_ORG, "permissions": "*"},

@@ -11,6 +11,7 @@ import trustme
 
 from cbcsim import onprem
 from cbcsim.faults import parse_fault_spec
+from cbcsim.jobs import DEFAULT_JOB_DELAY
 from cbcsim.server import Simulator, write_json_atomically
 from cbcsim.state import SimulatorConfig, SimulatorState
 
@@ -39,6 +40,9 @@ def build_parser():
     parser.add_argument("--product", choices=onprem.PRODUCTS, default=onprem.CBC,
                         help="the API served: cbc (default), edr (CB Response) or app_control (CB Protection)")
     parser.add_argument("--edr-url", help="App Control's configured EDR server (serverConfig CBServerUrl; --product app_control)")
+    parser.add_argument("--alerts", type=int, default=0, help="alerts seeded in org ABCD1234 (default 0)")
+    parser.add_argument("--job-delay", type=float, default=DEFAULT_JOB_DELAY, metavar="SECONDS",
+                        help="seconds an alert workflow job stays CREATED before it completes (default 0.2; 0: at once)")
     return parser
 
 
@@ -65,6 +69,9 @@ def main(argv=None):
     if args.devices < 0 or args.other_org_devices < 0 or args.org_devices < 0 or not 0 <= args.orgs <= 999:
         sys.stderr.write("cbcsim: device counts must not be negative, and --orgs is 0 to 999\n")
         return 2
+    if args.alerts < 0 or args.job_delay < 0:
+        sys.stderr.write("cbcsim: --alerts and --job-delay must not be negative\n")
+        return 2
     if args.edr_url is not None and args.product != onprem.APP_CONTROL:
         sys.stderr.write("cbcsim: --edr-url applies to --product app_control only\n")
         return 2
@@ -76,7 +83,8 @@ def main(argv=None):
     config = SimulatorConfig(state_dir, host=args.host, port=args.port, devices=args.devices, seed=args.seed,
                              token_ttl=args.token_ttl, faults=args.fault, latency_ms=args.latency_ms,
                              keys_file=args.keys_file, other_org_devices=args.other_org_devices, orgs=args.orgs,
-                             org_devices=args.org_devices, product=args.product, edr_url=args.edr_url)
+                             org_devices=args.org_devices, product=args.product, edr_url=args.edr_url,
+                             alerts=args.alerts, job_delay=args.job_delay)
     try:
         state = SimulatorState(config)
     except (OSError, ValueError) as exc:

@@ -4,7 +4,7 @@ never subject to faults."""
 import os
 import time
 
-from cbcsim import forwarders
+from cbcsim import alerts, forwarders, jobs, reputation
 from cbcsim.auth import identity_from_dict
 from cbcsim.device_actions import complete_sensor_updates
 from cbcsim.faults import rule_from_dict
@@ -142,4 +142,7 @@ def build_control_routes():
     table.add("POST", r"/_sim/complete_sensor_updates", complete_updates, "sim.complete_sensor_updates", auth="none")
     table.add("POST", r"/_sim/keys", add_key, "sim.keys", auth="none")
     forwarders.register_control(table)
+    alerts.register_control(table)
+    jobs.register_control(table)
+    reputation.register_control(table)
     return table

@@ -10,7 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from cbcsim import alerts, csp, device_actions, devices, forwarders, onprem, policies
+from cbcsim import alerts, csp, device_actions, devices, forwarders, jobs, onprem, policies, reputation
 from cbcsim.auth import authenticate, authorize, claimed_auth_label
 from cbcsim.control import build_control_routes
 from cbcsim.protocol import ApiError, RequestContext, Response
@@ -18,7 +18,7 @@ from cbcsim.requestlog import RequestLog, redact, utc_timestamp
 from cbcsim.routing import RouteTable
 
 #: Modules whose ``register(table)`` adds API routes. New API modules are appended here.
-API_MODULES = (csp, devices, device_actions, policies, forwarders, alerts)
+API_MODULES = (csp, devices, device_actions, policies, forwarders, alerts, reputation, jobs)
 CONTROL_PREFIX = "/_sim/"
 MAX_BODY_BYTES = 16 * 1024 * 1024
 

@@ -4,19 +4,21 @@ identities; issued tokens; fault rules), rebuilt from the configuration by ``res
 import threading
 from datetime import datetime, timezone
 
-from cbcsim import onprem
+from cbcsim import jobs, onprem
+from cbcsim.alerts import seed_alerts
 from cbcsim.auth import (API_KEY, DEFAULT_IDENTITIES, DEFAULT_ORG, OAUTH_APP, OTHER_ORG, IdentityStore, TokenStore,
                          identity_from_dict, load_keys_file)
 from cbcsim.devices import seed_devices
 from cbcsim.faults import FaultInjector, parse_fault_spec
-from cbcsim.policies import seed_policies
+from cbcsim.policy_seed import seed_policies
 
 
 class SimulatorConfig:
     """Start-up options (the CLI arguments)."""
 
     def __init__(self, state_dir, host="127.0.0.1", port=0, devices=50, seed=1, token_ttl=1800, faults=(),
-                 latency_ms=0, keys_file=None, other_org_devices=5, orgs=0, org_devices=20, product=onprem.CBC, edr_url=None):
+                 latency_ms=0, keys_file=None, other_org_devices=5, orgs=0, org_devices=20, product=onprem.CBC, edr_url=None,
+                 alerts=0, job_delay=jobs.DEFAULT_JOB_DELAY):
         self.state_dir = state_dir
         self.host = host
         self.port = port
@@ -32,6 +34,9 @@ class SimulatorConfig:
         #: ``cbc``, ``edr`` or ``app_control`` (see ``onprem.py``); ``edr_url`` is App Control's CBServerUrl.
         self.product = product
         self.edr_url = edr_url
+        #: Alerts seeded in the default org (``--alerts``); seconds a job stays CREATED (``--job-delay``).
+        self.alerts = alerts
+        self.job_delay = job_delay
 
 
 def extra_org_key(number):
@@ -68,6 +73,9 @@ class Org:
         self.pending_sensor_updates = {}
         self.forwarders = []
         self.alerts = []
+        #: Reputation overrides (``reputation.py``) and ``{job_id: jobs.Job}`` (``jobs.py``).
+        self.reputation_overrides = []
+        self.jobs = {}
         #: ``{device_id: ["ON", "OFF", ...]}``: the BACKGROUND_SCAN toggles received, which no device field shows.
         self.background_scan_toggles = {}
 
@@ -90,6 +98,8 @@ class SimulatorState:
         self.orgs = {}
         #: The EDR or App Control state (``onprem.py``), None for CBC.
         self.onprem = None
+        #: The job switches (``jobs.py``: ``job_delay``, ``fail_next``), restored by ``reset()``.
+        self.job_settings = {}
         self.reset()
 
     def reset(self):
@@ -109,10 +119,13 @@ class SimulatorState:
         for org_key, count in seeded:
             org = Org(org_key, len(orgs))
             org.devices = seed_devices(org, count, self.config.seed, now)
+            if org_key == DEFAULT_ORG:
+                org.alerts = seed_alerts(org, self.config.alerts, self.config.seed, now)
             orgs[org_key] = org
         with self.lock:
             self.orgs = orgs
             self.onprem = onprem_state
+            self.job_settings = jobs.default_settings(self.config.job_delay)
             self.identities = IdentityStore(identities)
             self.tokens.revoke_all()
             self.faults.clear()

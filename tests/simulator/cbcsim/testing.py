@@ -207,3 +207,47 @@ class Simulator:
         """EDR: add a user (``username``, ``token``, ``global_admin``, ``teams``, ...); App Control: add a console
         user's token (``name``, ``token``, ``permissions``). Returns it without the token."""
         return self.control("POST", "onprem/users", json=user).json()
+
+    # --- alerts, jobs and reputation overrides --------------------------------------------------
+
+    def add_alerts(self, alerts=None, count=0, org_key="ABCD1234"):
+        """Add alerts: each item of ``alerts`` is merged over a generated alert (``type``, ``device_id``,
+        ``backend_timestamp`` pick the generated one; default a WATCHLIST alert created now), plus ``count``
+        generated ones. Returns the stored alerts."""
+        body = {"org_key": org_key, "alerts": list(alerts or []), "count": count}
+        return self.control("POST", "alerts", json=body).json()["added"]
+
+    def alerts(self, org_key="ABCD1234"):
+        """Return the raw alerts of an org (jobs that fell due are completed first)."""
+        return self.control("GET", "alerts", params={"org_key": org_key}).json()["alerts"]
+
+    def clear_alerts(self, org_key="ABCD1234"):
+        """Remove every alert of an org; return how many there were."""
+        return self.control("DELETE", "alerts", params={"org_key": org_key}).json()["cleared"]
+
+    def jobs(self, org_key="ABCD1234"):
+        """Return the org's jobs as ``[{"job": <API object>, "pending": bool, "result": [changed alert ids]}]``."""
+        return self.control("GET", "jobs", params={"org_key": org_key}).json()["jobs"]
+
+    def job_settings(self, **settings):
+        """Set ``job_delay`` (seconds a job stays CREATED; 0 = done at once) and/or ``fail_next`` (the next N jobs
+        end FAILED, changing nothing); return the settings. ``reset()`` restores ``--job-delay`` and 0."""
+        return self.control("POST", "jobs/settings", json=settings).json()
+
+    def complete_jobs(self):
+        """Complete every pending job now; return their ids."""
+        return self.control("POST", "jobs/complete").json()["completed"]
+
+    def reputation_overrides(self, org_key="ABCD1234"):
+        """Return the stored reputation overrides of an org."""
+        return self.control("GET", "reputation_overrides", params={"org_key": org_key}).json()["overrides"]
+
+    def add_reputation_override(self, org_key="ABCD1234", **override):
+        """Store an override as given, without validation or duplicate check (``id``, ``created_by``,
+        ``create_time`` filled in when absent); return it."""
+        return self.control("POST", "reputation_overrides", json=dict(override, org_key=org_key)).json()
+
+    def reputation_settings(self, org_key="ABCD1234", **settings):
+        """Set ``duplicates`` (``"reject"``: a duplicate create is a 409, the default; ``"store"``: keep a second
+        copy); return the org's settings."""
+        return self.control("POST", "reputation_overrides/settings", json=dict(settings, org_key=org_key)).json()

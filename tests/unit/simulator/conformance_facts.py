@@ -38,6 +38,13 @@ MOCK_RULECONFIGS = "src/tests/unit/fixtures/platform/mock_policy_ruleconfigs.py"
 MOCK_ALERTS_V7 = "src/tests/unit/fixtures/platform/mock_alerts_v7.py"
 DEVICE_MODEL = "src/cbc_sdk/platform/models/device.yaml"
 POLICY_MODEL = "src/cbc_sdk/platform/models/policy.yaml"
+MOCK_ALERTS_COMPAT = "src/tests/unit/fixtures/platform/mock_alert_v6_v7_compatibility.py"
+MOCK_JOBS = "src/tests/unit/fixtures/platform/mock_jobs.py"
+MOCK_REPUTATION = "src/tests/unit/fixtures/platform/mock_reputation_override.py"
+TEST_ALERTS_V7 = "src/tests/unit/platform/test_alertsv7_api.py"
+TEST_REPUTATION = "src/tests/unit/platform/test_reputation_overrides.py"
+JOB_MODEL = "src/cbc_sdk/platform/models/job.yaml"
+REPUTATION_MODEL = "src/cbc_sdk/platform/models/reputation_override.yaml"
 
 # --- device object -------------------------------------------------------------------------------------
 # Every key below is in mock_devices.py GET_DEVICE_RESP, GET_DEVICE_RESP_NO_VCENTER and
@@ -333,8 +340,215 @@ FORWARDER_CONFIG = {
 #: The list is a bare array of configs (the operations script iterates the answer itself).
 FORWARDER_LIST = [FORWARDER_CONFIG]
 
+# --- reputation overrides --------------------------------------------------------------------------------
+# mock_reputation_override.py REPUTATION_OVERRIDE_SHA256_RESPONSE is the recorded SHA256 override (GET and the
+# create answer); the CERT and IT_TOOL fields come from reputation_override.yaml (types) and the SDK's UAT
+# src/tests/uat/reputation_override_uat.py (which fields each type sends). A type's fields appear only on
+# overrides of that type, so they are optional here.
+
+REPUTATION_OVERRIDE = {
+    "id": STR,  # REPUTATION_OVERRIDE_SHA256_RESPONSE (32 hex characters)
+    "created_by": STR,  # REPUTATION_OVERRIDE_SHA256_RESPONSE
+    "create_time": STR,  # REPUTATION_OVERRIDE_SHA256_RESPONSE (ISO, milliseconds, Z)
+    "description?": STR,  # REPUTATION_OVERRIDE_SHA256_RESPONSE; optional in the create body (yaml, UAT)
+    "override_list": STR,  # REPUTATION_OVERRIDE_SHA256_RESPONSE; yaml enum BLACK_LIST, WHITE_LIST
+    "override_type": STR,  # REPUTATION_OVERRIDE_SHA256_RESPONSE; yaml enum SHA256, CERT, IT_TOOL
+    "sha256_hash?": STR,  # REPUTATION_OVERRIDE_SHA256_RESPONSE (SHA256 only)
+    "filename?": STR,  # REPUTATION_OVERRIDE_SHA256_RESPONSE (SHA256 only)
+    "signed_by?": STR,  # yaml signed_by: string (CERT only)
+    "certificate_authority?": STR,  # yaml certificate_authority: string (CERT only)
+    "path?": STR,  # yaml path: string (IT_TOOL only)
+    "include_child_processes?": BOOL,  # yaml include_child_processes: boolean (IT_TOOL only)
+}
+
+REPUTATION_OVERRIDE_SEARCH_PAGE = {  # mock_reputation_override.py REPUTATION_OVERRIDE_SHA256_SEARCH_RESPONSE
+    "num_found": INT,
+    "results": [REPUTATION_OVERRIDE],
+}
+
+# Not a recording: test_reputation_overrides.py test_reputation_override_bulk_delete mocks the answer of
+# POST .../_delete as {"results": <the ids sent>, "errors": []}; the item shape of errors is not shown.
+REPUTATION_OVERRIDE_BULK_DELETE = {
+    "results": [STR],
+    "errors": "array",
+}
+
+# --- alerts v7 ---------------------------------------------------------------------------------------------
+# Two recorded v7 alerts give the exact key sets: a WATCHLIST alert, mock_alerts_v7.py
+# ALERT_SEARCH_RESPONSE["results"][0] (the recorded _search answer; MOST_RECENT_ALERT has the same keys), and a
+# CB_ANALYTICS alert, mock_alert_v6_v7_compatibility.py GET_ALERT_v7_CB_ANALYTICS_RESPONSE (a recorded GET). A
+# type given there is the recorded one; a second type in a tuple comes from another v7 recording, named.
+
+ALERT_WORKFLOW = {  # ALERT_SEARCH_RESPONSE["results"][0]["workflow"]; GET_ALERT_v7_CB_ANALYTICS_RESPONSE["workflow"]
+    "change_timestamp": STR,
+    "changed_by_type": STR,
+    "changed_by": STR,
+    "closure_reason": STR,
+    "status": STR,
+}
+
+ALERT_DETERMINATION = {  # ALERT_SEARCH_RESPONSE["results"][0]["determination"]
+    "change_timestamp": STR,
+    "value": STR,
+    "changed_by_type": STR,
+    "changed_by": STR,
+}
+
+ALERT_COMMON = {  # the keys both recordings have, in recorded order
+    "org_key": STR,
+    "alert_url": STR,
+    "id": STR,
+    "type": STR,
+    "backend_timestamp": STR,
+    "user_update_timestamp": (STR, NULL),  # null in ALERT_SEARCH_RESPONSE, "" in GET_ALERT_v7_CB_ANALYTICS_RESPONSE
+    "backend_update_timestamp": STR,
+    "detection_timestamp": STR,
+    "first_event_timestamp": STR,
+    "last_event_timestamp": STR,
+    "severity": INT,
+    "reason": STR,
+    "reason_code": STR,
+    "threat_id": STR,
+    "primary_event_id": STR,
+    "policy_applied": STR,
+    "run_state": STR,
+    "sensor_action": STR,
+    "workflow": ALERT_WORKFLOW,
+    "determination": (ALERT_DETERMINATION, NULL),  # null in the older mock_alerts_v7.py GET_ALERT_RESP
+    "tags": (NULL, STR, [STR]),  # null in ALERT_SEARCH_RESPONSE, "" in the CB_ANALYTICS one, a list in GET_ALERT_RESP
+    "alert_notes_present": BOOL,
+    "threat_notes_present": BOOL,
+    "is_updated": BOOL,
+    "device_id": INT,
+    "device_name": STR,
+    "device_uem_id": STR,
+    "device_target_value": STR,
+    "device_policy": STR,
+    "device_policy_id": INT,
+    "device_os": STR,
+    "device_os_version": STR,
+    "device_username": STR,
+    "device_location": STR,
+    "device_external_ip": STR,
+    "mdr_alert": BOOL,
+    "mdr_alert_notes_present": BOOL,
+    "mdr_threat_notes_present": BOOL,
+    "process_guid": STR,
+    "process_pid": INT,
+    "process_name": STR,
+    "process_sha256": STR,
+    "process_md5": STR,
+    "process_effective_reputation": STR,
+    "process_reputation": STR,
+    "process_cmdline": STR,
+    "process_username": STR,
+    "process_issuer": ([STR], STR),  # arrays in both; a string in GET_ALERT_RESP
+    "process_publisher": ([STR], STR),  # arrays in both; a string in GET_ALERT_RESP
+    "childproc_guid": STR,
+    "childproc_username": STR,
+    "childproc_cmdline": STR,
+}
+
+ALERT_V7_WATCHLIST = dict(ALERT_COMMON, **{  # ALERT_SEARCH_RESPONSE["results"][0] only
+    "asset_id": NULL,  # null in ALERT_SEARCH_RESPONSE and MOST_RECENT_ALERT; its other type is not recorded
+    "report_id": STR,
+    "report_name": STR,
+    "report_description": STR,
+    "report_tags": [STR],  # [] there; strings in GET_ALERT_RESP
+    "ioc_id": STR,
+    "ioc_hit": STR,
+    "watchlists": [{"id": STR, "name": STR}],
+})
+
+ALERT_V7_CB_ANALYTICS = dict(ALERT_COMMON, **{  # GET_ALERT_v7_CB_ANALYTICS_RESPONSE only
+    "device_internal_ip": STR,
+    "ttps": [STR],
+    "attack_tactic": STR,
+    "parent_guid": STR,
+    "parent_pid": INT,
+    "parent_name": STR,
+    "parent_sha256": STR,
+    "parent_md5": STR,
+    "parent_effective_reputation": STR,
+    "parent_reputation": STR,
+    "parent_cmdline": (STR, NULL),  # null there; a string in GET_ALERT_v7_WATCHLIST_RESPONSE
+    "parent_username": STR,
+    "childproc_name": STR,
+    "childproc_sha256": STR,
+    "childproc_md5": STR,
+    "childproc_effective_reputation": STR,
+})
+
+#: A v7 alert has the exact key set of one of the two recordings.
+ALERT_V7 = (ALERT_V7_WATCHLIST, ALERT_V7_CB_ANALYTICS)
+
+ALERT_SEARCH_PAGE = {  # mock_alerts_v7.py ALERT_SEARCH_RESPONSE
+    "results": [ALERT_V7],
+    "num_found": INT,
+    "num_available": INT,
+}
+
+# Not a recording: test_alertsv7_api.py test_bulk_update_workflow and test_alert_update_workflow mock the
+# answer of POST .../alerts/workflow as {"request_id": "666666"} (a string; the job id is that number).
+ALERT_WORKFLOW_ANSWER = {
+    "request_id": STR,
+}
+
+# --- jobs ------------------------------------------------------------------------------------------------
+# mock_alerts_v7.py GET_CLOSE_WORKFLOW_JOB_RESP (and GET_OPEN_WORKFLOW_JOB_RESP, the same keys) is the recorded
+# workflow job; mock_jobs.py _JOB1/_JOB2 (export jobs) have the same top-level keys with job_parameters.job_parameters
+# null; job.yaml adds owner_id and errors, which no recording has.
+
+WORKFLOW_JOB_PARAMETERS = {  # GET_CLOSE_WORKFLOW_JOB_RESP["job_parameters"]["job_parameters"]
+    "request": OBJ,  # the workflow request body, echoed
+    "userWorkflowDto": {
+        "change_timestamp": STR,
+        "changed_by_type": STR,
+        "changed_by": STR,
+        # Both recorded; the simulator leaves them out for a determination-only update (a choice).
+        "closure_reason?": STR,
+        "status?": STR,
+    },
+}
+
+JOB_PROGRESS = {  # GET_CLOSE_WORKFLOW_JOB_RESP["progress"]; mock_jobs.py PROGRESS_2 (PROGRESS_1 has no message)
+    "num_total": INT,
+    "num_completed": INT,
+    "message?": STR,
+}
+
+JOB = {  # GET_CLOSE_WORKFLOW_JOB_RESP (top level, in recorded order)
+    "id": INT,
+    "type": STR,
+    "job_parameters": {"job_parameters": (WORKFLOW_JOB_PARAMETERS, NULL)},  # null in mock_jobs.py _JOB1
+    "connector_id": STR,
+    "org_key": STR,
+    "status": STR,  # job.yaml enum CREATED, FAILED, COMPLETED
+    "progress": JOB_PROGRESS,
+    "create_time": STR,  # microseconds: 2023-10-18T13:19:02.000467Z
+    "last_update_time": STR,
+    "owner_id?": INT,  # job.yaml owner_id: integer (int64); in no recording
+    "errors?": STR,  # job.yaml errors: string; in no recording
+}
+
+JOB_LIST = {  # mock_jobs.py FIND_ALL_JOBS_RESP (GET /jobs/v1/orgs/{org}/jobs)
+    "num_found": INT,
+    "results": [JOB],
+}
+
 #: Everything test_conformance.py checks, by response kind.
 FACTS = {
+    "reputation_override": REPUTATION_OVERRIDE,
+    "reputation_override_search_page": REPUTATION_OVERRIDE_SEARCH_PAGE,
+    "reputation_override_bulk_delete": REPUTATION_OVERRIDE_BULK_DELETE,
+    "alert_v7": ALERT_V7,
+    "alert_v7_watchlist": ALERT_V7_WATCHLIST,
+    "alert_v7_cb_analytics": ALERT_V7_CB_ANALYTICS,
+    "alert_search_page": ALERT_SEARCH_PAGE,
+    "alert_workflow_answer": ALERT_WORKFLOW_ANSWER,
+    "job": JOB,
+    "job_progress": JOB_PROGRESS,
+    "job_list": JOB_LIST,
     "forwarder_config": FORWARDER_CONFIG,
     "forwarder_list": FORWARDER_LIST,
     "device": DEVICE,

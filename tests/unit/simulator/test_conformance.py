@@ -28,6 +28,16 @@ POLICIES = "/policyservice/v1/orgs/" + ORG + "/policies"
 RULE_CONFIG_CATEGORIES = ("core_prevention", "data_collection", "host_based_firewall", "bypass")
 AUTH_EVENTS = "91c919da-fb90-4e63-9eac-506255b0a0d0"
 PRIV_ESC = "88b19232-7ebb-48ef-a198-2a75a282de5d"
+ALERTS = "/api/alerts/v7/orgs/" + ORG + "/alerts"
+JOBS = "/jobs/v1/orgs/" + ORG + "/jobs"
+OVERRIDES = "/appservices/v6/orgs/" + ORG + "/reputations/overrides"
+ALERT_COUNT = 40
+SHA256_OVERRIDE = {"description": "An override for a sha256 hash", "override_list": "BLACK_LIST", "override_type": "SHA256",
+                   "sha256_hash": "af62e6b3d475879c4234fe7bd8ba67ff6544ce6510131a069aaac75aa92aee7a", "filename": "foo.exe"}
+IT_TOOL_OVERRIDE = {"description": "Approved IT Tools", "override_list": "WHITE_LIST", "override_type": "IT_TOOL",
+                    "path": "C://tools//*.exe", "include_child_processes": True}
+CERT_OVERRIDE = {"description": "Approved Certificate", "override_list": "WHITE_LIST", "override_type": "CERT",
+                 "signed_by": "VMware Inc.", "certificate_authority": "VMware"}
 
 
 # --- shape checker ---------------------------------------------------------------------------------------
@@ -125,7 +135,7 @@ def assert_conforms(kind, body):
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
-    simulator = Simulator.start(tmp_path_factory.mktemp("cbcsim"), devices=60, seed=1)
+    simulator = Simulator.start(tmp_path_factory.mktemp("cbcsim"), devices=60, seed=1, extra_args=["--alerts", ALERT_COUNT])
     try:
         yield simulator
     finally:
@@ -254,6 +264,85 @@ def test_rule_configs_put(sim, api):
         sim.reset()
 
 
+# --- reputation overrides --------------------------------------------------------------------------------
+
+
+def test_reputation_override_answers(sim, api):
+    # The three kinds the SDK's UAT creates; create, get, search and bulk delete answers.
+    try:
+        created = []
+        for body in (SHA256_OVERRIDE, IT_TOOL_OVERRIDE, CERT_OVERRIDE):
+            response = api("POST", OVERRIDES, json=body)
+            assert response.status_code in (200, 201), response.text
+            assert_conforms("reputation_override", response.json())
+            created.append(response.json()["id"])
+            assert_conforms("reputation_override", ok_json(api("GET", "{0}/{1}".format(OVERRIDES, created[-1]))))
+        duplicate = api("POST", OVERRIDES, json=SHA256_OVERRIDE)
+        assert duplicate.status_code == 409
+        assert_conforms("error", duplicate.json())
+        page = ok_json(api("POST", OVERRIDES + "/_search", json={}))
+        assert_conforms("reputation_override_search_page", page)
+        assert page["num_found"] == 3 and {item["override_type"] for item in page["results"]} == {"SHA256", "IT_TOOL", "CERT"}
+        assert_conforms("reputation_override_search_page", ok_json(api("POST", OVERRIDES + "/_search", json={
+            "criteria": {"override_list": "BLACK_LIST", "override_type": "SHA256"}, "query": "foo",
+            "sort_field": "create_time", "sort_order": "asc"})))
+        deleted = ok_json(api("POST", OVERRIDES + "/_delete", json=created[1:] + ["0" * 32]))
+        assert_conforms("reputation_override_bulk_delete", deleted)
+        assert deleted["results"] == created[1:] and len(deleted["errors"]) == 1
+    finally:
+        sim.reset()
+
+
+# --- alerts and jobs -------------------------------------------------------------------------------------
+
+
+def test_alert_objects_and_search_pages(api):
+    page = ok_json(api("POST", ALERTS + "/_search", json={"rows": 100}))
+    assert_conforms("alert_search_page", page)
+    assert page["num_found"] == page["num_available"] == ALERT_COUNT
+    kinds = {"WATCHLIST": "alert_v7_watchlist", "CB_ANALYTICS": "alert_v7_cb_analytics"}
+    assert {alert["type"] for alert in page["results"]} == set(kinds)
+    for alert in page["results"]:
+        # The exact key set of the recording of its type, through GET as well.
+        assert_conforms(kinds[alert["type"]], alert)
+        assert_conforms(kinds[alert["type"]], ok_json(api("GET", "{0}/{1}".format(ALERTS, alert["id"]))))
+    assert_conforms("alert_search_page", ok_json(api("POST", ALERTS + "/_search", json={"rows": 5, "start": 11})))
+    assert_conforms("alert_search_page", ok_json(api("POST", ALERTS + "/_search", json={
+        "criteria": {"minimum_severity": 3, "workflow_status": ["OPEN"]}, "time_range": {"range": "-3w"},
+        "sort": [{"field": "backend_timestamp", "order": "DESC"}]})))
+    assert_conforms("alert_search_page", ok_json(api("POST", ALERTS + "/_search", json={"criteria": {"type": ["NONE"]}})))
+
+
+def test_workflow_answer_job_and_changed_alert(sim, api):
+    try:
+        sim.job_settings(job_delay=60)
+        alert = ok_json(api("POST", ALERTS + "/_search", json={"rows": 1}))["results"][0]
+        answer = ok_json(api("POST", ALERTS + "/workflow", json={
+            "criteria": {"id": [alert["id"]]}, "determination": "TRUE_POSITIVE", "closure_reason": "OTHER",
+            "status": "CLOSED", "note": "Note about the determination"}))
+        assert_conforms("alert_workflow_answer", answer)
+        pending = ok_json(api("GET", "{0}/{1}".format(JOBS, answer["request_id"])))
+        assert_conforms("job", pending)
+        assert pending["status"] == "CREATED"
+        sim.complete_jobs()
+        done = ok_json(api("GET", "{0}/{1}".format(JOBS, answer["request_id"])))
+        assert_conforms("job", done)
+        assert done["status"] == "COMPLETED" and done["type"] == "user_workflow_update"
+        assert_conforms("job_progress", ok_json(api("GET", "{0}/{1}/progress".format(JOBS, answer["request_id"]))))
+        changed = ok_json(api("GET", "{0}/{1}".format(ALERTS, alert["id"])))
+        assert_conforms("alert_v7", changed)
+        assert changed["workflow"]["status"] == "CLOSED" and isinstance(changed["user_update_timestamp"], str)
+        # A determination-only update and a failed job.
+        sim.job_settings(job_delay=0, fail_next=1)
+        failed = ok_json(api("POST", ALERTS + "/workflow", json={"criteria": {"id": [alert["id"]]}, "determination": "NONE"}))
+        failed_job = ok_json(api("GET", "{0}/{1}".format(JOBS, failed["request_id"])))
+        assert_conforms("job", failed_job)
+        assert failed_job["status"] == "FAILED"
+        assert_conforms("job_list", ok_json(api("GET", JOBS)))
+    finally:
+        sim.reset()
+
+
 # --- error bodies ----------------------------------------------------------------------------------------
 
 
@@ -269,6 +358,17 @@ def test_rule_configs_put(sim, api):
     ("GET", POLICIES + "/6521/rule_configs/no_such_category", None, 404),
     ("PUT", POLICIES + "/6521/rule_configs/data_collection", [], 400),
     ("PUT", POLICIES + "/999999/rule_configs/data_collection", [{"id": AUTH_EVENTS, "parameters": {}}], 404),
+    ("POST", OVERRIDES, {"override_list": "BLACK_LIST", "override_type": "CERT", "signed_by": "x"}, 400),
+    ("POST", OVERRIDES, dict(SHA256_OVERRIDE, sha256_hash="abc"), 400),
+    ("GET", OVERRIDES + "/" + "0" * 32, None, 404),
+    ("DELETE", OVERRIDES + "/" + "0" * 32, None, 404),
+    ("POST", OVERRIDES + "/_search", {"criteria": {"override_list": ["WHITE_LIST"]}}, 400),
+    ("POST", OVERRIDES + "/_delete", {"ids": []}, 400),
+    ("POST", ALERTS + "/_search", {"criteria": {"minimum_severity": [3]}}, 400),
+    ("POST", ALERTS + "/_search", {"start": 10001}, 500),
+    ("GET", ALERTS + "/no-such-alert", None, 404),
+    ("POST", ALERTS + "/workflow", {"criteria": {"id": ["x"]}, "status": "DISMISSED"}, 400),
+    ("GET", JOBS + "/1", None, 404),
 ])
 def test_error_bodies(api, method, path, body, status):
     response = api(method, path, json=body)

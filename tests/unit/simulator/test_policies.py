@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cbcsim import policies
+from cbcsim import policies, policy_seed, policy_validation
 from cbcsim.auth import authorize, identity_from_dict
 from cbcsim.protocol import ApiError, RequestContext
 from cbcsim.server import build_api_routes
@@ -35,10 +35,10 @@ def test_seeded_policies_are_full_objects():
     seeded = state.org(ORG).policies
     assert [p["name"] for p in seeded] == ["Standard", "Advanced", "Monitored"]
     for policy in seeded:
-        assert set(policies.FULL_FIELDS) <= set(policy)
+        assert set(policy_seed.FULL_FIELDS) <= set(policy)
         assert policy["rules"] and policy["sensor_settings"] and policy["rule_configs"]
         assert all(isinstance(s["value"], str) for s in policy["sensor_settings"])
-        policies.validate_policy_body(policy, existing_rules=policy["rules"])
+        policy_validation.validate_policy_body(policy, existing_rules=policy["rules"])
     assert seeded[0]["is_system"] and not seeded[1]["is_system"]
 
 
@@ -69,7 +69,7 @@ def test_put_is_a_full_replace_that_bumps_version():
     updated = call(policies.update_policy, state, body, policy_id="6522").body
     assert updated["version"] == current["version"] + 1 and updated["priority_level"] == "LOW"
     assert [r["id"] for r in updated["rules"]] == [1, max(r["id"] for r in current["rules"]) + 1]
-    assert updated["av_settings"] == policies.DEFAULT_AV_SETTINGS, "a missing field falls back to its default"
+    assert updated["av_settings"] == policy_seed.DEFAULT_AV_SETTINGS, "a missing field falls back to its default"
     assert updated["rule_configs"] == current["rule_configs"], "rule configs are not changed by a PUT"
     assert error_of(policies.update_policy, state, dict(body, id=1), policy_id="6522").status == 400
     bad_rule = dict(body, rules=[dict(current["rules"][0], id=999)])

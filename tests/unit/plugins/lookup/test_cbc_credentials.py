@@ -16,9 +16,9 @@ import sys
 import pytest
 
 from ansible.errors import AnsibleError, AnsibleLookupError
-from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.credentials import CREDENTIAL_KEYS, LEGACY_KEYS
+from credential_helpers import write
 
 try:
     from cbc_sdk.credential_providers import FileCredentialProvider
@@ -31,35 +31,8 @@ BASIC = "[default]\nurl=https://defense.example.com\ntoken=ABC/DEF\norg_key=ORG1
 PROD = "[prod]\nurl=https://prod.example.com\ntoken=P/Q\norg_key=PROD\nssl_verify=off\n"
 
 
-def write(path, text, mode=0o600):
-    path = str(path)
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory)
-        os.chmod(directory, 0o700)
-    with open(path, "w") as handle:
-        handle.write(text)
-    os.chmod(path, mode)
-    return path
-
-
 def _plugin_module():
     return importlib.import_module("ansible_collections.carbonblack.cloud.plugins.lookup.cbc_credentials")
-
-
-@pytest.fixture
-def lookup():
-    """The plugin through Ansible's loader: by FQCN when the collection loader is active, else by directory."""
-    plugin = None
-    try:
-        plugin = lookup_loader.get(PLUGIN)
-    except AnsibleError:
-        plugin = None
-    if plugin is None:
-        lookup_loader.add_directory(os.path.dirname(_plugin_module().__file__))
-        plugin = lookup_loader.get("cbc_credentials")
-    assert plugin is not None
-    return plugin
 
 
 @pytest.fixture
@@ -70,14 +43,9 @@ def warnings(lookup, monkeypatch):
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    home_dir = tmp_path / "home"
-    work = tmp_path / "work"
-    home_dir.mkdir()
-    work.mkdir()
-    monkeypatch.setenv("HOME", str(home_dir))
-    monkeypatch.chdir(str(work))
-    return str(home_dir / ".carbonblack")
+def home(home_and_work):
+    """HOME and the working directory under tmp_path (conftest.py); returns home/.carbonblack."""
+    return home_and_work["home"]
 
 
 def test_documentation_is_valid_yaml():

@@ -5,21 +5,19 @@
 
 For every case cbapi's own CredentialStoreFactory (what CbResponseAPI / CbProtectionAPI use) answers each
 profile, and the lookup must return the same dictionaries (values and types) or fail where cbapi fails.
-HOME, the working directory and /etc/carbonblack (redirected) are under tmp_path.
+HOME, the working directory and /etc/carbonblack (redirected) are under tmp_path (``legacy_files``, conftest.py).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import builtins
-import importlib
 import os
 
 import pytest
 
-from ansible.errors import AnsibleError, AnsibleLookupError
-from ansible.plugins.loader import lookup_loader
+from ansible.errors import AnsibleLookupError
+from credential_helpers import write
 
 try:
     from cbapi.auth import CredentialStoreFactory
@@ -30,9 +28,6 @@ except ImportError:  # pragma: no cover - cbapi is a test-only reference
 
 pytestmark = pytest.mark.skipif(not HAS_CBAPI, reason="cbapi is not installed")
 
-PLUGIN = "carbonblack.cloud.cbc_credentials"
-ENV_NAMES = ("CBAPI_URL", "CBAPI_TOKEN", "CBAPI_SSL_VERIFY", "CBAPI_ORG_KEY")
-ETC_DIR = os.path.join(os.sep, "etc", "carbonblack")
 # The lookup's product name and the cbapi product it stands for.
 PRODUCTS = [("edr", "response"), ("app_control", "protection"), ("response", "response"), ("protection", "protection")]
 SECRET = "5ecret0123456789abcdef0123456789abcdef01"
@@ -71,65 +66,11 @@ CASES = {
 
 
 @pytest.fixture
-def lookup():
-    try:
-        plugin = lookup_loader.get(PLUGIN)
-    except AnsibleError:
-        plugin = None
-    if plugin is None:
-        module = importlib.import_module("ansible_collections.carbonblack.cloud.plugins.lookup.cbc_credentials")
-        lookup_loader.add_directory(os.path.dirname(module.__file__))
-        plugin = lookup_loader.get("cbc_credentials")
-    assert plugin is not None
-    return plugin
-
-
-@pytest.fixture
 def verbose(lookup, monkeypatch):
     shown = []
     monkeypatch.setattr(lookup._display, "warning", lambda msg, *args, **kwargs: shown.append(("warning", msg)))
     monkeypatch.setattr(lookup._display, "vvv", lambda msg, *args, **kwargs: shown.append(("vvv", msg)))
     return shown
-
-
-@pytest.fixture
-def search_dirs(tmp_path, monkeypatch):
-    etc = tmp_path / "etc" / "carbonblack"
-    home = tmp_path / "home"
-    work = tmp_path / "work"
-    for directory in (etc, home, work):
-        directory.mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(str(work))
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
-
-    def redirect(path):
-        if isinstance(path, str) and (path == ETC_DIR or path.startswith(ETC_DIR + os.sep)):
-            return str(etc) + path[len(ETC_DIR):]
-        return path
-
-    real_open, real_isfile = builtins.open, os.path.isfile
-    monkeypatch.setattr(builtins, "open", lambda file, *args, **kwargs: real_open(redirect(file), *args, **kwargs))
-    monkeypatch.setattr(os.path, "isfile", lambda path: real_isfile(redirect(path)))
-    return {"etc": str(etc), "home": str(home / ".carbonblack"), "cwd": str(work / ".carbonblack"), "root": str(tmp_path)}
-
-
-def prepare(search_dirs, monkeypatch, legacy, files, environment, credential_file):
-    for where, text in files.items():
-        if where in search_dirs and where != "root":
-            path = os.path.join(search_dirs[where], "credentials.%s" % legacy)
-        else:
-            path = os.path.join(search_dirs["root"], where)
-        if not os.path.isdir(os.path.dirname(path)):
-            os.makedirs(os.path.dirname(path))
-        with open(path, "w") as handle:
-            handle.write(text)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    if credential_file is None:
-        return None
-    return [os.path.join(search_dirs["root"], name) for name in credential_file]
 
 
 def cbapi_answers(legacy, terms, credential_file):
@@ -159,9 +100,9 @@ def typed(answers):
 
 @pytest.mark.parametrize("product, legacy", PRODUCTS)
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_lookup_matches_cbapi(lookup, verbose, search_dirs, monkeypatch, product, legacy, name):
+def test_lookup_matches_cbapi(lookup, verbose, legacy_files, product, legacy, name):
     files, terms, environment, credential_file = CASES[name]
-    credential_file = prepare(search_dirs, monkeypatch, legacy, files, environment, credential_file)
+    credential_file = legacy_files(legacy, files, environment, credential_file)
     expected = cbapi_answers(legacy, terms, credential_file)
     kwargs = {"product": product}
     if credential_file is not None:
@@ -189,11 +130,8 @@ def test_env_override_is_reported_without_secret(lookup, verbose, search_dirs, m
 def test_cbc_product_ignores_cbapi_environment(lookup, verbose, search_dirs, monkeypatch):
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    path = os.path.join(search_dirs["root"], "c", "creds.cbc")
-    os.makedirs(os.path.dirname(path), mode=0o700)
-    with open(path, "w") as handle:
-        handle.write("[default]\nurl=https://defense.example.com\ntoken=ABC/DEF\norg_key=ORG1\n")
-    os.chmod(path, 0o600)
+    path = write(os.path.join(search_dirs["root"], "c", "creds.cbc"),
+                 "[default]\nurl=https://defense.example.com\ntoken=ABC/DEF\norg_key=ORG1\n")
     assert lookup.run([], variables={}, credential_file=path)[0]["url"] == "https://defense.example.com"
     with pytest.raises(AnsibleLookupError, match="No credential file found"):
         lookup.run([], variables={})

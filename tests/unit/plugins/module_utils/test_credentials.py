@@ -29,6 +29,7 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.credentials impo
     parse_integer,
 )
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
+from credential_helpers import write
 
 try:
     from cbc_sdk.credentials import Credentials as SdkCredentials, CredentialValue
@@ -51,18 +52,6 @@ BASIC = "[default]\nurl = https://defense.example.com\ntoken = ABC/DEF\norg_key 
 
 # ---------------------------------------------------------------- helpers
 
-def write(path, text, mode=0o600, encoding="utf-8", raw=None):
-    path = str(path)
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory)
-        os.chmod(directory, 0o700)
-    with open(path, "wb") as handle:
-        handle.write(raw if raw is not None else text.encode(encoding))
-    os.chmod(path, mode)
-    return path
-
-
 def typed(values):
     return dict((key, (type(value), value)) for key, value in values.items())
 
@@ -74,6 +63,14 @@ def sdk_profile(profile, credential_file=None):
     return dict((key, getattr(creds, key)) for key in CREDENTIAL_KEYS)
 
 
+def sdk_warnings(caplog, credential_file=None):
+    """The SDK's security warnings while it reads the default profile (from its search path when no file is given)."""
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=SDK_LOGGER):
+        sdk_profile("default", credential_file)
+    return [record.getMessage() for record in caplog.records if record.name == SDK_LOGGER]
+
+
 class Collector:
     def __init__(self):
         self.messages = []
@@ -83,17 +80,11 @@ class Collector:
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    """Private HOME and working directory; returns (home/.carbonblack, cwd/.carbonblack)."""
-    home = tmp_path / "home"
-    work = tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(str(work))
+def env(home_and_work, monkeypatch):
+    """Private HOME and working directory (conftest.py); returns (home/.carbonblack, cwd/.carbonblack)."""
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
-    return str(home / ".carbonblack"), str(work / ".carbonblack")
+    return home_and_work["home"], home_and_work["cwd"]
 
 
 # ---------------------------------------------------------------- constants and conversions
@@ -592,10 +583,7 @@ def test_permission_warnings_match_sdk(env, tmp_path, caplog, name):
     dir_mode, file_modes = PERMISSION_CASES[name]
     directory, files = _permission_setup(tmp_path, dir_mode, file_modes)
     try:
-        caplog.clear()
-        with caplog.at_level(logging.WARNING, logger=SDK_LOGGER):
-            sdk_profile("default", files)
-        sdk_messages = [record.getMessage() for record in caplog.records if record.name == SDK_LOGGER]
+        sdk_messages = sdk_warnings(caplog, files)
         collector = Collector()
         load_profile(credential_file=files, warn=collector)
         assert collector.messages == sdk_messages
@@ -628,10 +616,7 @@ def test_permission_warning_texts(env, tmp_path):
 def test_ownership_warnings_match_sdk(env, tmp_path, caplog, monkeypatch):
     directory, files = _permission_setup(tmp_path, 0o700, [0o600])
     monkeypatch.setattr(os, "geteuid", lambda: 4242)
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger=SDK_LOGGER):
-        sdk_profile("default", files)
-    sdk_messages = [record.getMessage() for record in caplog.records if record.name == SDK_LOGGER]
+    sdk_messages = sdk_warnings(caplog, files)
     collector = Collector()
     load_profile(credential_file=files, warn=collector)
     assert collector.messages == sdk_messages
@@ -645,12 +630,8 @@ def test_permission_warnings_default_path(env, caplog):
     write(os.path.join(home_dir, "credentials.cbc"), BASIC, mode=0o644)
     write(os.path.join(local_dir, "credentials.psc"), BASIC)
     os.chmod(local_dir, 0o755)
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger=SDK_LOGGER):
-        sdk_profile("default")
     # The SDK keeps "./.carbonblack" relative; this module resolves it against the working directory.
-    sdk_messages = [record.getMessage().replace("Directory .carbonblack ", "Directory %s " % local_dir)
-                    for record in caplog.records if record.name == SDK_LOGGER]
+    sdk_messages = [message.replace("Directory .carbonblack ", "Directory %s " % local_dir) for message in sdk_warnings(caplog)]
     collector = Collector()
     load_profile(warn=collector)
     assert collector.messages == sdk_messages

@@ -26,6 +26,10 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.credentials impo
 )
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.settings import resolve_settings, validate_settings
+from credential_helpers import params, write_profile
+
+# No real credential file or CBC_* / CBAPI_* variable may leak into these tests (conftest.py).
+pytestmark = pytest.mark.usefixtures("isolated_home")
 
 ALL_NAMES = tuple(name for dummy, names in MODULE_ENVIRONMENT_VARIABLES for name in names)
 # What docs/awx/cbc_credential_type.yml injects (tests/integration/test_awx_credential_type.py checks the file).
@@ -47,31 +51,6 @@ SAMPLE = {
 CONVERTED = dict(SAMPLE, default_timeout=1200, ssl_verify=False, ssl_verify_hostname=False, ssl_force_tls_1_2=True,
                  ignore_system_proxy=True)
 EMPTY_AWX = dict((name, "") for name in AWX_INJECTED)
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """No real credential file or CBC_* / CBAPI_* variable may leak into these tests."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.chdir(tmp_path)
-    for name in ALL_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
-def params(**values):
-    base = dict((key, None) for key in CREDENTIAL_KEYS)
-    base.update(profile=None, credential_file=None)
-    base.update(values)
-    return base
-
-
-def write_profile(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(0o600)
-    path.parent.chmod(0o700)
-    return str(path)
 
 
 def awx(**values):
@@ -185,8 +164,8 @@ def test_a_bad_value_never_shows_a_secret():
 
 # ---------------------------------------------------------------- precedence in resolve_settings
 
-def test_task_arguments_beat_the_profile_beats_the_environment(isolated):
-    cred = write_profile(isolated / "creds" / "credentials.cbc",
+def test_task_arguments_beat_the_profile_beats_the_environment(isolated_home):
+    cred = write_profile(isolated_home / "creds" / "credentials.cbc",
                          "[p]\nurl = https://profile.example.com\norg_key = PROFORG\ncsp_api_token = profile-token\n"
                          "ssl_verify_hostname = true\nproxy = http://profile-proxy:3128\n")
     environ = dict((name, SAMPLE[key]) for name, key in AWX_INJECTED.items())
@@ -205,8 +184,8 @@ def test_task_arguments_beat_the_profile_beats_the_environment(isolated):
     assert settings["ssl_verify"] is False and settings["ignore_system_proxy"] is True
 
 
-def test_empty_variables_leave_the_profile_and_the_defaults_alone(isolated):
-    cred = write_profile(isolated / "creds" / "credentials.cbc",
+def test_empty_variables_leave_the_profile_and_the_defaults_alone(isolated_home):
+    cred = write_profile(isolated_home / "creds" / "credentials.cbc",
                          "[p]\nurl = https://profile.example.com\norg_key = PROFORG\ntoken = PS/PID\n")
     settings = resolve_settings(params(profile="p", credential_file=[cred]), environ=awx())
     assert (settings["url"], settings["org_key"], settings["token"]) == ("https://profile.example.com", "PROFORG", "PS/PID")
@@ -226,9 +205,9 @@ def test_task_arguments_fill_what_the_credential_leaves_empty():
     {"CBC_CSP_OAUTH_APP_ID": "env-app", "CBC_CSP_OAUTH_APP_SECRET": "env-app-secret"},
     {"CBC_CSP_API_TOKEN": "env-api-token"},
 ])
-def test_each_auth_mode_from_the_environment_alone_is_complete_and_reads_no_profile(isolated, auth):
+def test_each_auth_mode_from_the_environment_alone_is_complete_and_reads_no_profile(isolated_home, auth):
     # A default profile that would be read if the environment were incomplete.
-    write_profile(isolated / "home" / ".carbonblack" / "credentials.cbc",
+    write_profile(isolated_home / "home" / ".carbonblack" / "credentials.cbc",
                   "[default]\nurl = https://default.example.com\norg_key = DEFORG\ntoken = DS/DID\n")
     environ = awx(CBC_URL="https://e.example.com", CBC_ORG_KEY="ENVORG", **auth)
     settings = validate_settings(resolve_settings(params(), environ=environ))
@@ -238,8 +217,8 @@ def test_each_auth_mode_from_the_environment_alone_is_complete_and_reads_no_prof
     assert settings["token"] == auth.get("CBC_TOKEN")
 
 
-def test_an_incomplete_environment_with_empty_values_still_reads_the_default_profile(isolated):
-    write_profile(isolated / "home" / ".carbonblack" / "credentials.cbc",
+def test_an_incomplete_environment_with_empty_values_still_reads_the_default_profile(isolated_home):
+    write_profile(isolated_home / "home" / ".carbonblack" / "credentials.cbc",
                   "[default]\nurl = https://default.example.com\norg_key = DEFORG\ntoken = DS/DID\n")
     settings = resolve_settings(params(), environ=awx())
     assert settings["url"] == "https://default.example.com" and settings["token"] == "DS/DID"

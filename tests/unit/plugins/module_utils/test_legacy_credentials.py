@@ -6,14 +6,13 @@
 cbapi (requirements-test.txt) is the reference: every case is answered by ``cbapi.auth`` and by
 ``legacy_environment_credentials`` + ``load_profile`` and the two answers must be equal, value and type.
 The search path is hermetic: HOME and the working directory are under tmp_path and /etc/carbonblack is
-redirected there too (for cbapi's reader and ours alike).
+redirected there too (for cbapi's reader and ours alike; ``search_dirs`` and ``legacy_files``, conftest.py).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import builtins
 import os
 
 import pytest
@@ -34,8 +33,6 @@ except ImportError:  # pragma: no cover - cbapi is a test-only reference
 
 needs_cbapi = pytest.mark.skipif(not HAS_CBAPI, reason="cbapi is not installed")
 
-ENV_NAMES = ("CBAPI_URL", "CBAPI_TOKEN", "CBAPI_SSL_VERIFY", "CBAPI_ORG_KEY")
-ETC_DIR = os.path.join(os.sep, "etc", "carbonblack")
 PRODUCTS = ("response", "protection")
 
 BASIC = "[default]\nurl=https://edr.example.com\ntoken=0123456789abcdef0123456789abcdef01234567\n"
@@ -103,54 +100,6 @@ CASES = {
 }
 
 
-@pytest.fixture
-def search_dirs(tmp_path, monkeypatch):
-    """HOME, the working directory and /etc/carbonblack under tmp_path; no CBAPI_* variable set."""
-    etc = tmp_path / "etc" / "carbonblack"
-    home = tmp_path / "home"
-    work = tmp_path / "work"
-    for directory in (etc, home, work):
-        directory.mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(str(work))
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
-
-    def redirect(path):
-        if isinstance(path, str) and (path == ETC_DIR or path.startswith(ETC_DIR + os.sep)):
-            return str(etc) + path[len(ETC_DIR):]
-        return path
-
-    real_open, real_isfile = builtins.open, os.path.isfile
-    monkeypatch.setattr(builtins, "open", lambda file, *args, **kwargs: real_open(redirect(file), *args, **kwargs))
-    monkeypatch.setattr(os.path, "isfile", lambda path: real_isfile(redirect(path)))
-    return {"etc": str(etc), "home": str(home / ".carbonblack"), "cwd": str(work / ".carbonblack"), "root": str(tmp_path)}
-
-
-def write(path, text):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory)
-    with open(path, "w") as handle:
-        handle.write(text)
-    return path
-
-
-def prepare(search_dirs, monkeypatch, product, files, environment, credential_file):
-    for where, text in files.items():
-        if where in ("etc", "home", "cwd"):
-            write(os.path.join(search_dirs[where], "credentials.%s" % product), text)
-        else:
-            write(os.path.join(search_dirs["root"], where), text)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    if isinstance(credential_file, list):
-        return [os.path.join(search_dirs["root"], name) for name in credential_file]
-    if credential_file is not None:
-        return os.path.join(search_dirs["root"], credential_file)
-    return None
-
-
 def error_kind(text):
     """The kind of a credential error; the wording of ours differs from cbapi's (it names the files found)."""
     for start, kind in (("Cannot find credential profile ", "missing profile"), ("Token and/or URL not available for ", "no url or token")):
@@ -186,9 +135,9 @@ def typed(answer):
 @needs_cbapi
 @pytest.mark.parametrize("product", PRODUCTS)
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_matches_cbapi(search_dirs, monkeypatch, product, name):
+def test_matches_cbapi(legacy_files, product, name):
     files, profile, environment, credential_file = CASES[name]
-    credential_file = prepare(search_dirs, monkeypatch, product, files, environment, credential_file)
+    credential_file = legacy_files(product, files, environment, credential_file)
     expected = cbapi_answer(product, profile, credential_file)
     assert typed(our_answer(product, profile, credential_file)) == typed(expected)
     if isinstance(expected, dict):
@@ -240,9 +189,9 @@ def test_environment_rule_reads_os_environ(monkeypatch):
     assert legacy_environment_credentials() is None
 
 
-def test_load_profile_does_not_apply_the_environment(search_dirs, monkeypatch):
+def test_load_profile_does_not_apply_the_environment(legacy_files, monkeypatch):
     # The modules (module_utils/onprem.py) decide about the environment themselves.
-    write(os.path.join(search_dirs["home"], "credentials.response"), BASIC)
+    legacy_files("response", {"home": BASIC})
     monkeypatch.setenv("CBAPI_URL", "https://env")
     monkeypatch.setenv("CBAPI_TOKEN", "T")
     assert load_profile(product="response")["url"] == "https://edr.example.com"

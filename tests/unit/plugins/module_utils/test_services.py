@@ -58,7 +58,8 @@ def test_unknown_service_and_missing_org_are_errors():
 def test_every_endpoint_has_a_permission_and_resolves():
     for endpoint in services.ENDPOINTS.values():
         assert endpoint.permission
-        path = services.endpoint_path(endpoint, "ABCD1234", device_id=1, policy_id=2, config_id="c", category="bypass")
+        path = services.endpoint_path(endpoint, "ABCD1234", device_id=1, policy_id=2, config_id="c", category="bypass",
+                                      job_id=3, override_id="o")
         assert path.startswith("/") and "{" not in path
 
 

@@ -9,37 +9,14 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.auth import select_auth
-from ansible_collections.carbonblack.cloud.plugins.module_utils.credentials import CREDENTIAL_KEYS
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.settings import resolve_settings, validate_settings
+from credential_helpers import params, write_profile
+
+# No real credential file or CBC_* / CBAPI_* variable may leak into these tests (conftest.py).
+pytestmark = pytest.mark.usefixtures("isolated_home")
 
 GOOD = {"url": "https://cbc.example.com", "org_key": "ABCD1234", "token": "SECRETPART/APIID"}
-
-
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
-    """No real credential file or CBC_* variable may leak into these tests."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.chdir(tmp_path)
-    for var in ("CBC_URL", "CBC_TOKEN", "CBC_ORG_KEY", "CBC_SSL_VERIFY",
-                "CBAPI_URL", "CBAPI_TOKEN", "CBAPI_ORG_KEY", "CBAPI_SSL_VERIFY"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
-
-
-def params(**values):
-    base = dict((key, None) for key in CREDENTIAL_KEYS)
-    base.update(profile=None, credential_file=None)
-    base.update(values)
-    return base
-
-
-def write_profile(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(0o600)
-    path.parent.chmod(0o700)
-    return str(path)
 
 
 def test_task_arguments_beat_profile_beats_environment(tmp_path):
