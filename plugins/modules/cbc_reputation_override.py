@@ -17,7 +17,7 @@ description:
   - Reads the current overrides of that list and kind with one paged search, then creates the missing ones and,
     with O(purge=true), deletes the ones the task does not name. A re-run that matches sends no write.
   - An override is identified by its hash (any case), its signer and certificate authority, or its path. When a
-    stated field (O(overrides[].description), O(overrides[].filename), O(overrides[].include_child_processes))
+    stated field (C(description), C(filename), C(include_child_processes) of an item of O(overrides))
     differs, the override is replaced, because the API has no update. The old one is deleted first, then the new one
     created, in the same task.
   - Creates are one request per override, because the API publishes no bulk create. Deletes go in bulk, in batches
