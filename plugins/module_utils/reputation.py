@@ -180,11 +180,12 @@ class OverridePlan:
 
 
 def _differs(override_type, current, body):
+    """Whether a stated field differs; the server's missing description or filename is "", a missing flag false."""
     for field in VALUE_FIELDS[override_type]:
-        if field in body and (current.get(field) if current.get(field) is not None else "") != body[field]:
-            if field == "include_child_processes" and bool(current.get(field)) == body[field]:
-                continue
-            return True
+        if field in body:
+            value = bool(current.get(field)) if field == "include_child_processes" else current.get(field) or ""
+            if value != body[field]:
+                return True
     return False
 
 
