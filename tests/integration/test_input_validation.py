@@ -27,6 +27,9 @@ BASES = {
     "cbc_policy_info": {"name": ["Standard"]},
     "cbc_forwarder": {"name": "fw", "type": "alert", "s3_bucket_name": "acme"},
     "cbc_forwarder_info": {"name": "fw"},
+    "cbc_reputation_override": {"override_list": "BLACK_LIST", "override_type": "SHA256",
+                                "overrides": [{"sha256_hash": "a" * 64}]},
+    "cbc_reputation_override_info": {"override_list": "WHITE_LIST"},
 }
 
 # Connection options, the same for every module: (option, bad value, fragment of the message).
@@ -189,6 +192,25 @@ MODULE_ROWS = {
         ("name", "", "name must be a non-empty name", None),
         ("id", "", "id must be a non-empty name", {"name": None}),
         ("health_check", "sometimes", "health_check", None),
+    ],
+    "cbc_reputation_override": [
+        ("override_list", "GREY_LIST", "override_list", None),
+        ("override_type", "MD5", "override_type", None),
+        ("override_type", "CERT", "only SHA256 hashes can be banned", None),
+        ("overrides", [], "overrides is empty", None),
+        ("overrides", [{"sha256_hash": "abc"}], "64 hexadecimal characters", None),
+        ("overrides", [{"sha256_hash": "a" * 64, "colour": "red"}], "overrides[0]: unsupported option colour", None),
+        ("description", "ban\x00", "description contains the control character", None),
+        ("state", "gone", "state", None),
+        ("purge", "sometimes", "purge", None),
+        ("purge", True, "purge works with state: present", {"state": "absent"}),
+        ("batch_size", 0, "batch_size must be 1 to 1000", None),
+    ],
+    "cbc_reputation_override_info": [
+        ("override_list", "GREY_LIST", "override_list", None),
+        ("override_type", "MD5", "override_type", None),
+        ("query", " ", "query must be a non-empty name", None),
+        ("max_results", 0, "max_results must be 1 or more", None),
     ],
 }
 
