@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import importlib
+import os
 
 import pytest
 
@@ -20,6 +21,8 @@ from inprocess import MODULES, api_key_connection, isolate_environment, run_modu
 LONG = "x" * 256
 # A valid base task per module: each row changes one option of it.
 BASES = {
+    "cbc_alert": {"criteria": {"threat_id": ["T-ONE"]}, "status": "CLOSED", "allow_empty": True},
+    "cbc_alert_info": {"criteria": {"threat_id": ["T-ONE"]}},
     "cbc_api_key_check": {},
     "cbc_device": {"query": "name:host-00001", "quarantined": True},
     "cbc_device_info": {"query": "name:host-00001"},
@@ -70,7 +73,46 @@ CONNECTION_OVERRIDES = {
 FORWARDER_LIST = {"name": None, "type": None, "s3_bucket_name": None}
 
 # Module options: module -> [(option, bad value, fragment, extra changes to the base or None)].
+ALERT_SELECTION_ROWS = [
+    ("alert_ids", [], "alert_ids is empty", {"criteria": None}),
+    ("alert_ids", [" "], "alert_ids[0] is blank", {"criteria": None}),
+    ("criteria", {}, "criteria is empty", None),
+    ("criteria", {"threat_id": []}, "criteria.threat_id is an empty list", None),
+    ("criteria", {"thread_id": ["x"]}, "unknown", None),
+    ("criteria", {"threat_id": "x"}, "criteria.threat_id must be a list", None),
+    ("criteria", {"detection_timestamp": ["x"]}, "criteria.detection_timestamp must be {range: -3d}", None),
+    ("criteria", {"minimum_severity": 3}, "use the minimum_severity option", None),
+    ("criteria", {"id": ["a"]}, "use the alert_ids option", None),
+    ("exclusions", {"typ": ["WATCHLIST"]}, "unknown", None),
+    ("query", " ", "query is blank", None),
+    ("time_range", {"range": "-3d", "end": "x"}, "time_range must be", None),
+    ("time_range", {"range": ""}, "time_range.range must be a non-empty string", None),
+    ("minimum_severity", 11, "minimum_severity must be 1 to 10", None),
+]
 MODULE_ROWS = {
+    "cbc_alert": ALERT_SELECTION_ROWS + [
+        ("exclusions", {"type": ["WATCHLIST"]}, "no alerts are selected", {"criteria": None}),
+        ("status", "DISMISSED", "status", None),
+        ("closure_reason", "RESOLVED", "closure_reason is set without status", {"status": None}),
+        ("closure_reason", "FIXED", "closure_reason", None),
+        ("determination", "MAYBE", "determination", None),
+        ("status", None, "nothing to set", None),
+        ("note", " ", "note is blank", None),
+        ("note", "a\x00b", "note contains the control character", None),
+        ("max_alerts", 0, "max_alerts must be 1 or more", None),
+        ("allow_empty", "sometimes", "allow_empty", None),
+        ("batch_size", 0, "batch_size must be 1 to 10000", None),
+        ("wait", "sometimes", "wait", None),
+        ("wait_timeout", 0, "wait_timeout must be 1 to 3600", None),
+        ("details_limit", -1, "details_limit must be 0 or more", None),
+    ],
+    "cbc_alert_info": ALERT_SELECTION_ROWS + [
+        ("sort", [{"field": "sevrity"}], "sort[0].field 'sevrity' is not an alert field", None),
+        ("sort", [{"field": "severity", "order": "UP"}], "order", None),
+        ("max_results", 0, "max_results must be 1 to 10000", None),
+        ("fields", [], "fields is empty", None),
+        ("fields", ["sevrity"], "unknown alert field(s) sevrity", None),
+    ],
     "cbc_api_key_check": [
         ("apis", [], "apis and required are both empty", None),
         ("apis", ["users"], "apis", None),
@@ -242,6 +284,12 @@ def argument_options(name):
     finally:
         cbc_module.CbcModule.__init__ = original
     return set(captured) | set(cbc_module.AUTH_ARGUMENT_SPEC)
+
+
+def test_every_module_has_rows():
+    modules_dir = os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "modules")
+    names = set(name[:-3] for name in os.listdir(modules_dir) if name.endswith(".py") and name != "__init__.py")
+    assert names == set(BASES) == set(MODULE_ROWS)
 
 
 @pytest.mark.parametrize("name", sorted(BASES))
