@@ -21,10 +21,10 @@ options:
       - "The Alerts v7 search criteria, passed through: field names as the search takes them (C(device_name),
         C(type), C(threat_id), C(workflow_status), C(determination_value), ...), values as lists (OR within a field,
         AND across fields)."
-      - The time fields C(backend_update_timestamp), C(detection_timestamp), C(first_event_timestamp),
+      - "The time fields C(backend_update_timestamp), C(detection_timestamp), C(first_event_timestamp),
         C(last_event_timestamp), C(user_update_timestamp), C(workflow_change_timestamp),
         C(mdr_workflow_change_timestamp) and C(mdr_determination_change_timestamp) take C({range: -3d}) or
-        C({start: ..., end: ...}) instead of a list.
+        C({start: ..., end: ...}) instead of a list."
       - An unknown field name, an empty list or an empty mapping is an error before any request, so a typo or a
         template that renders empty never widens the selection.
     type: dict

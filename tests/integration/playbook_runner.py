@@ -219,3 +219,14 @@ def run_role_cases(sim, work_dir, role, cases, vars_for):
 def requests_of(sim, mark, case):
     """The request-log entries since ``mark`` sent with the API key of ``run_role_cases``' case."""
     return [entry for entry in sim.requests(since=mark) if entry["auth"] == "api_key:" + case]
+
+
+def run_repo_playbook(work_dir, name, sim, extra_vars=None, args=(), token=FULL_TOKEN):
+    """Run ``playbooks/<name>`` of this checkout against ``sim`` (connection in ``cbc_connection``), as a user
+    would: ``ansible-playbook -i localhost, playbooks/<name> -e <vars>``. Returns the CompletedProcess."""
+    variables = dict(extra_vars or {}, cbc_connection=api_key_connection(sim, token=token),
+                     ansible_python_interpreter=sys.executable)
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+               os.path.join(REPO_ROOT, "playbooks", name), "-e", json.dumps(variables)] + list(args)
+    return subprocess.run(command, env=run_environment(work_dir, drop=("CBC_", "CBAPI_")), capture_output=True,
+                          text=True, check=False, timeout=300)

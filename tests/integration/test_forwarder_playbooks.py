@@ -15,10 +15,8 @@ import pytest
 import yaml
 
 from inprocess import run_tasks
-from playbook_runner import REPO_ROOT, api_key_connection, collections_root, run_playbook
+from playbook_runner import FULL_TOKEN, REPO_ROOT, api_key_connection, collections_root, run_playbook
 
-ORG = "ABCD1234"
-FULL_TOKEN = "FULLSECRETKEY00000000000/FULLACCESS"
 READ_ONLY_TOKEN = "FORWARDERREADSECRET00000/FORWARDERREAD"
 AZURE = dict(destination="azure_blob_storage", azure_storage_account="acmecbc", azure_container_name="hits",
              azure_tenant_id="tenant-1", azure_client_id="client-1")
