@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import re
 
-from .errors import CbcConfigError, CbcError
+from .errors import CbcConfigError, CbcError, CbcWriteUnconfirmed
 from .validation import check_name, check_not_empty, check_text
 from .writes import reconciled_write
 
@@ -258,6 +258,9 @@ def delete_overrides(client, overrides, override_list, override_type, deleted, b
                                   lambda batch=batch: client.call("reputations.bulk_delete", body=batch), confirm)
         errors = answer.get("errors") if isinstance(answer, dict) else None
         if errors:
+            # The ids the answer lists as deleted were deleted, even though others of the batch were refused.
+            done = set(answer.get("results") or [])
+            deleted.extend(override_id for override_id in batch if override_id in done)
             raise OverrideWriteError("the API refused to delete %d of %d reputation override(s): %s. Fix: check the "
                                      "ids with cbc_reputation_override_info, then re-run" % (len(errors), len(batch), errors))
         deleted.extend(batch)
@@ -294,3 +297,61 @@ def apply_override_plan(client, plan, override_list, batch_size=DEFAULT_BATCH_SI
         error.created, error.deleted = created, deleted
         raise
     return created, deleted
+
+
+# -- reporting -------------------------------------------------------------------------------------
+
+class OverrideOutcome:
+    """What a plan did: the overrides created and deleted and, when it stopped part-way, those not created, not
+    deleted, and those whose write was sent but could not be confirmed (``unconfirmed``: the create in flight, or
+    the delete batch in flight, after a CbcWriteUnconfirmed)."""
+
+    def __init__(self, plan, created, deleted_ids, error=None, batch_size=DEFAULT_BATCH_SIZE):
+        gone = set(deleted_ids)
+        self.plan = plan
+        self.created = list(created)
+        self.deleted = [override for override in plan.deletes if override.get("id") in gone]
+        self.not_deleted = [override for override in plan.deletes if override.get("id") not in gone]
+        # Creates run one at a time, in plan order, after every delete.
+        self.not_created = list(plan.creates[len(self.created):])
+        self.unconfirmed, self.unconfirmed_write = [], None
+        if isinstance(error, CbcWriteUnconfirmed):
+            if self.not_deleted:
+                self.unconfirmed, self.not_deleted = self.not_deleted[:batch_size], self.not_deleted[batch_size:]
+                self.unconfirmed_write = "deletion"
+            elif self.not_created:
+                self.unconfirmed, self.not_created = self.not_created[:1], self.not_created[1:]
+                self.unconfirmed_write = "creation"
+
+    @property
+    def changed(self):
+        return bool(self.created or self.deleted or self.unconfirmed)
+
+    def failure_details(self):
+        return dict(changed=self.changed, created=self.created, deleted=self.deleted, not_created=self.not_created,
+                    not_deleted=self.not_deleted, unconfirmed=self.unconfirmed)
+
+    def failure_text(self):
+        """One sentence on what was done before the failure and what was not, by hash, signer or path."""
+        plan = self.plan
+        done = []
+        if plan.deletes:
+            done.append("deleted %d of %d%s" % (len(self.deleted), len(plan.deletes), _listed(plan, self.deleted)))
+        if plan.creates:
+            done.append("created %d of %d%s" % (len(self.created), len(plan.creates), _listed(plan, self.created)))
+        parts = ["Before the failure it %s" % ", ".join(done)]
+        if self.unconfirmed:
+            parts.append("the %s%s may have been applied" % (self.unconfirmed_write, _listed(plan, self.unconfirmed)))
+        if self.not_deleted:
+            parts.append("not deleted%s" % _listed(plan, self.not_deleted))
+        if self.not_created:
+            parts.append("not created%s" % _listed(plan, self.not_created))
+        return "%s. A re-run reads the list again and sends only what is still needed." % "; ".join(parts)
+
+
+def _listed(plan, overrides, limit=5):
+    labels = plan.labels(overrides)
+    if not labels:
+        return ""
+    more = " and %d more" % (len(labels) - limit) if len(labels) > limit else ""
+    return " (%s%s)" % (", ".join(labels[:limit]), more)

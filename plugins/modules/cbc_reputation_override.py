@@ -22,6 +22,9 @@ description:
     created, in the same task.
   - Creates are one request per override, because the API publishes no bulk create. Deletes go in bulk, in batches
     of O(batch_size) ids.
+  - When a write fails part-way, the task fails with a message that says what was created and deleted before the
+    failure and what was not (by hash, signer or path), and returns them in RV(created), RV(deleted),
+    RV(not_created), RV(not_deleted) and RV(unconfirmed). A re-run sends only what is still needed.
   - Bad input fails before any request. This covers a hash that is not 64 hexadecimal characters, an empty path, a
     certificate without its signer, a banned certificate or IT tool, a field of another kind, and the same override
     twice.
@@ -129,8 +132,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 created:
-  description: The overrides created (in check mode, that would be created), as the API returned them.
-  returned: success
+  description:
+    - The overrides created (in check mode, that would be created), as the API returned them.
+    - On a failure part-way, those created before it.
+  returned: success, or a failure part-way
   type: list
   elements: dict
   sample:
@@ -143,8 +148,27 @@ created:
       created_by: soc@example.com
       create_time: "2021-01-04T15:24:18.002Z"
 deleted:
-  description: The overrides deleted (in check mode, that would be deleted), including those replaced.
-  returned: success
+  description:
+    - The overrides deleted (in check mode, that would be deleted), including those replaced.
+    - On a failure part-way, those deleted before it.
+  returned: success, or a failure part-way
+  type: list
+  elements: dict
+not_created:
+  description: On a failure part-way, the create bodies of the overrides that were not created.
+  returned: a failure part-way
+  type: list
+  elements: dict
+not_deleted:
+  description: On a failure part-way, the overrides that were not deleted.
+  returned: a failure part-way
+  type: list
+  elements: dict
+unconfirmed:
+  description:
+    - On a failure part-way, the overrides whose create (a body) or bulk delete (the overrides of the batch) was sent
+      but whose outcome could not be confirmed. A re-run is safe; it reads the list again first.
+  returned: a failure part-way
   type: list
   elements: dict
 replaced:
@@ -173,8 +197,8 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module impor
 from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.reputation import (
-    DEFAULT_BATCH_SIZE, ITEM_FIELDS, OVERRIDE_LISTS, OVERRIDE_TYPES, apply_override_plan, check_purge,
-    desired_overrides, plan_overrides, search_overrides)
+    DEFAULT_BATCH_SIZE, ITEM_FIELDS, OVERRIDE_LISTS, OVERRIDE_TYPES, OverrideOutcome, apply_override_plan,
+    check_purge, desired_overrides, plan_overrides, search_overrides)
 from ansible_collections.carbonblack.cloud.plugins.module_utils.validation import check_range
 
 ITEM_SPEC = dict((field, dict(type="bool" if field == "include_child_processes" else "str")) for field in ITEM_FIELDS)
@@ -189,25 +213,31 @@ def run_reputation_override(module):
     client = module.client
     current, _num_found = search_overrides(client, params["override_list"], params["override_type"])
     plan = plan_overrides(current, bodies, params["override_type"], state=params["state"], purge=params["purge"])
-    created, deleted_ids = list(plan.creates), [override.get("id") for override in plan.deletes]
+    created, deleted_ids, error = list(plan.creates), [override.get("id") for override in plan.deletes], None
     if plan.changed and not module.check_mode:
         try:
             created, deleted_ids = apply_override_plan(client, plan, params["override_list"], params["batch_size"])
-        except CbcError as error:
-            done_deleted = getattr(error, "deleted", [])
-            module.fail_from(error, changed=bool(getattr(error, "created", None) or done_deleted),
-                             created=getattr(error, "created", []),
-                             deleted=[o for o in plan.deletes if o.get("id") in done_deleted])
-    deleted = [override for override in plan.deletes if override.get("id") in deleted_ids]
-    gone = set(override.get("id") for override in deleted)
+        except CbcError as failure:
+            # apply_override_plan says on the error what it did before it.
+            error, created, deleted_ids = failure, getattr(failure, "created", []), getattr(failure, "deleted", [])
+    outcome = OverrideOutcome(plan, created, deleted_ids, error, params["batch_size"])
+    if error is not None:
+        error.args = ("%s %s" % (error, outcome.failure_text()),)
+        module.fail_from(error, **outcome.failure_details())
+    gone = set(override.get("id") for override in outcome.deleted)
     after = [override for override in current if override.get("id") not in gone] + created
-    result = dict(changed=plan.changed, created=created, deleted=deleted, replaced=plan.labels(plan.replaced),
+    result = dict(changed=plan.changed, created=created, deleted=outcome.deleted, replaced=plan.labels(plan.replaced),
                   unchanged=len(plan.unchanged), overrides=after)
     if module._diff:
         label = "reputation overrides %s %s" % (params["override_list"], params["override_type"])
-        result["diff"] = build_diff(sorted(plan.labels(current)), sorted(plan.labels(after)), before_header=label,
+        # One line per override: the diff callback compares text (a list makes it fail).
+        result["diff"] = build_diff(_lines(plan.labels(current)), _lines(plan.labels(after)), before_header=label,
                                     after_header=label)
     return result
+
+
+def _lines(labels):
+    return "".join(label + "\n" for label in sorted(labels))
 
 
 def main():

@@ -11,11 +11,12 @@ import os
 
 import requests
 
-from playbook_runner import FULL_TOKEN, REPO_ROOT, api_key_connection, run_role
+from playbook_runner import FULL_TOKEN, ORG, REPO_ROOT, api_key_connection, run_role, run_role_cases
 
 ROLE = "carbonblack.cloud.org_baseline"
 
 POLICY_DIR = os.path.join(REPO_ROOT, "playbooks", "policies")
+REPUTATION_DIR = os.path.join(REPO_ROOT, "playbooks", "reputation")
 FORWARDER = {"name": "alerts-to-s3", "type": "alert", "destination": "aws_s3", "s3_bucket_name": "soc-cbc-data",
              "s3_prefix": "alerts"}
 INLINE_POLICY = {"name": "Workstations", "description": "Office laptops", "priority_level": "MEDIUM",
@@ -33,7 +34,7 @@ def role_vars(sim, **extra):
 def policy_names(sim):
     session = requests.Session()
     session.trust_env = False
-    response = session.get(sim.url + "/policyservice/v1/orgs/ABCD1234/policies/summary",
+    response = session.get(sim.url + "/policyservice/v1/orgs/%s/policies/summary" % ORG,
                            headers={"X-Auth-Token": FULL_TOKEN}, verify=sim.ca_file, timeout=30)
     response.raise_for_status()
     return sorted(policy["name"] for policy in response.json()["policies"])
@@ -105,3 +106,109 @@ def test_empty_baseline_and_bad_variables_fail_before_any_request(sim, tmp_path)
     bad = run_role(tmp_path, ROLE, role_vars(sim, org_baseline_purge="sometimes"), [])
     assert bad.rc != 0 and "org_baseline_purge" in bad.stdout
     assert sim.requests(since=mark) == []
+
+
+# -- reputation override lists ---------------------------------------------------------------------------------
+
+BANNED = "dd191a5b23df92e13a8852291f9fb5ed594b76a28a5a464418442584afd1e048"
+CONSOLE_BAN = "e" * 64
+APPROVED = "f" * 64
+
+
+def reputation_vars(sim, **extra):
+    """Role variables of a baseline of reputation lists only."""
+    values = dict(org_baseline_policies=[], org_baseline_policies_dir="", org_baseline_forwarders=[])
+    values.update(extra)
+    return role_vars(sim, **values)
+
+
+def summary_by_list(run):
+    return dict(("%s %s" % (entry["override_list"], entry["override_type"]), entry)
+                for entry in run.results["org_baseline_summary"]["reputation_overrides"])
+
+
+def test_reputation_lists_from_files_preview_apply_and_rerun_with_reads_only(sim, tmp_path):
+    variables = reputation_vars(sim, org_baseline_reputation_overrides_dir=REPUTATION_DIR)
+    mark = sim.mark()
+    preview = run_role(tmp_path, ROLE, variables, ["org_baseline_summary"], args=["--check", "--diff"])
+    assert preview.rc == 0, preview.stdout
+    assert writes(sim, mark) == [] and sim.reputation_overrides() == []
+    planned = summary_by_list(preview)
+    assert sorted(planned) == ["BLACK_LIST SHA256", "WHITE_LIST CERT", "WHITE_LIST IT_TOOL", "WHITE_LIST SHA256"]
+    assert len(planned["BLACK_LIST SHA256"]["created"]) == 3 and planned["WHITE_LIST CERT"]["created"] == [
+        "Acme Corp Engineering", "Contoso Deployment Services Ltd"]
+    assert "Reputation overrides BLACK_LIST SHA256: 3 created (" in preview.stdout
+    assert "(check mode: nothing was sent)" in preview.stdout
+
+    mark = sim.mark()
+    run = run_role(tmp_path, ROLE, variables, ["org_baseline_summary"])
+    assert run.rc == 0, run.stdout
+    assert [(e["method"], e["api"]) for e in writes(sim, mark)] == [("POST", "reputation_overrides.create")] * 9
+    assert len(sim.reputation_overrides()) == 9
+    # a baseline of reputation lists alone has no credential check (it has no reputation probe)
+    assert not [e for e in sim.requests(since=mark) if not e["api"].startswith("reputation_overrides.")]
+
+    mark = sim.mark()
+    again = run_role(tmp_path, ROLE, variables, ["org_baseline_summary"])
+    assert again.rc == 0 and "changed=0" in again.stdout
+    entries = sim.requests(since=mark)
+    assert [e["api"] for e in entries] == ["reputation_overrides.search"] * 4 and writes(sim, mark) == []
+    assert all(entry["unchanged"] > 0 and not entry["created"] and not entry["removed"]
+               for entry in summary_by_list(again).values())
+
+
+def test_reputation_purge_removes_only_undeclared_overrides_of_the_list_that_asks(sim, tmp_path):
+    console_ban = sim.add_reputation_override(override_list="BLACK_LIST", override_type="SHA256",
+                                              sha256_hash=CONSOLE_BAN, description="added in the console")
+    approved = sim.add_reputation_override(override_list="WHITE_LIST", override_type="SHA256", sha256_hash=APPROVED)
+    tool = sim.add_reputation_override(override_list="WHITE_LIST", override_type="IT_TOOL", path="C:\\Temp\\old.exe",
+                                       include_child_processes=False)
+    cert = sim.add_reputation_override(override_list="WHITE_LIST", override_type="CERT", signed_by="Old Vendor")
+    entries = [
+        {"override_list": "BLACK_LIST", "override_type": "SHA256", "purge": True, "description": "Banned by the SOC",
+         "overrides": [{"sha256_hash": BANNED, "filename": "dropper.exe"}]},
+        {"override_list": "WHITE_LIST", "override_type": "IT_TOOL",
+         "overrides": [{"path": "C:\\Tools\\deploy.exe", "include_child_processes": True}]},
+        # empty: not managed, even with purge
+        {"override_list": "WHITE_LIST", "override_type": "CERT", "purge": True, "overrides": []},
+    ]
+    mark = sim.mark()
+    run = run_role(tmp_path, ROLE, reputation_vars(sim, org_baseline_forwarders=[FORWARDER],
+                                                   org_baseline_reputation_overrides=entries), ["org_baseline_summary"])
+    assert run.rc == 0, run.stdout
+    ids = [item["id"] for item in sim.reputation_overrides()]
+    assert console_ban["id"] not in ids and all(item["id"] in ids for item in (approved, tool, cert))
+    deletes = [e for e in writes(sim, mark) if e["api"] == "reputation_overrides.bulk_delete"]
+    assert [e["body"] for e in deletes] == [[console_ban["id"]]]
+    summary = summary_by_list(run)
+    assert sorted(summary) == ["BLACK_LIST SHA256", "WHITE_LIST IT_TOOL"]
+    assert summary["BLACK_LIST SHA256"]["created"] == [BANNED] and summary["BLACK_LIST SHA256"]["removed"] == [CONSOLE_BAN]
+    assert summary["WHITE_LIST IT_TOOL"]["created"] == ["C:\\Tools\\deploy.exe"]
+    assert summary["WHITE_LIST IT_TOOL"]["removed"] == []
+    banned = [item for item in sim.reputation_overrides() if item["override_list"] == "BLACK_LIST"]
+    assert [(item["sha256_hash"], item["description"]) for item in banned] == [(BANNED, "Banned by the SOC")]
+    assert "Reputation overrides BLACK_LIST SHA256: 1 created (%s), 0 changed, 0 unchanged, 1 removed (%s)" % (
+        BANNED, CONSOLE_BAN) in run.stdout
+
+
+def test_bad_reputation_entries_fail_before_any_request(sim, tmp_path):
+    bad_dir = tmp_path / "bad-lists"
+    bad_dir.mkdir()
+    (bad_dir / "typo.yml").write_text("override_list: WHITE_LIST\noverride_type: SHA256\noverides: []\n")
+    banned = {"override_list": "BLACK_LIST", "override_type": "SHA256", "overrides": [{"sha256_hash": BANNED}]}
+    cases = {
+        "twice": {"org_baseline_reputation_overrides": [banned, dict(banned, purge=True)]},
+        "bannedcert": {"org_baseline_reputation_overrides": [
+            {"override_list": "BLACK_LIST", "override_type": "CERT", "overrides": [{"signed_by": "Evil Corp"}]}]},
+        "badlist": {"org_baseline_reputation_overrides": [dict(banned, override_list="GREY_LIST")]},
+        "badfile": {"org_baseline_reputation_overrides_dir": str(bad_dir)},
+    }
+    mark = sim.mark()
+    _run, failures = run_role_cases(sim, tmp_path, ROLE, cases,
+                                    lambda connection, extra: reputation_vars(sim, org_baseline_connection=connection,
+                                                                              **extra))
+    assert "Each reputation list and kind takes one entry" in failures["twice"]
+    assert "only SHA256 hashes can be banned" in failures["bannedcert"]
+    assert "GREY_LIST" in failures["badlist"]
+    assert "overides" in failures["badfile"]
+    assert [e for e in sim.requests(since=mark) if not e["api"].startswith("sim.")] == []
