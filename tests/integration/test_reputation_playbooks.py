@@ -330,3 +330,22 @@ def test_reputation_playbook_checks_every_file_before_any_request(sim, tmp_path)
     run = run_reputation_playbook(sim, tmp_path, reputation_dir=str(list_dir))
     assert run.returncode != 0 and "overides" in run.stdout and "typo.yml" in run.stdout
     assert sim.requests(since=mark) == []
+
+
+def test_an_override_already_gone_at_the_bulk_delete_counts_as_deleted(sim, tmp_path):
+    # Someone deletes one of the two overrides in the console between the task's search and its bulk delete: the
+    # answer lists it as NOT_FOUND, which is the state the task wants.
+    first, second = seed_banned(sim, WORSE, OTHER)
+    sim.add_fault(path=DELETE_PATH, method="POST", apply=True, status=200, count=1,
+                  body={"results": [first], "errors": [{"id": second, "error_code": "NOT_FOUND",
+                                                        "message": "not found"}]})
+    result = run_tasks(tmp_path, [override_task(sim, state="absent", **banned(WORSE, OTHER))])[0]
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True and sorted(item["id"] for item in result["deleted"]) == sorted([first, second])
+    assert stored_hashes(sim) == []
+    sim.add_fault(path=DELETE_PATH, method="POST", apply=True, status=200, count=1,
+                  body={"results": [], "errors": [{"id": "x", "error_code": "INVALID", "message": "refused"}]})
+    third, = seed_banned(sim, THIRD)
+    refused = run_tasks(tmp_path, [override_task(sim, state="absent", **banned(THIRD))])[0]
+    assert refused["failed"] and "refused to delete 1 of 1" in refused["msg"]
+    assert [item["id"] for item in refused["not_deleted"]] == [third]
