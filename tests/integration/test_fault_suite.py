@@ -22,7 +22,7 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils import client as
 from inprocess import SimulatorState, api_key_connection, applied_writes, isolate_environment, run_module
 
 # Every CBC API path the modules use (not the simulator's control API).
-API_PATHS = r"^/(appservices|policyservice|data_forwarder|api/alerts)/"
+API_PATHS = r"^/(appservices|policyservice|data_forwarder|api/alerts|jobs)/"
 # Slow answers: the module's timeout (1 s, the smallest the option takes) is scaled down to SHORT_TIMEOUT in
 # this process, and the server answers after SLOW_MS; the pause before a read-back is SETTLE seconds.
 # A write slowed by SLOW_MS is applied 0.4 s before the read-back that follows its timeout (0.3 + 0.55 - 0.45).
@@ -55,7 +55,27 @@ def add_forwarder(sim):
                       s3_prefix="", version_constraint="1.0.0")
 
 
+def add_alerts(sim):
+    # Jobs complete at once, so the job is read once and the run's request count is fixed.
+    sim.job_settings(job_delay=0)
+    sim.clear_alerts()
+    sim.add_alerts([{"threat_id": "T-FAULT", "severity": 7}] * 3 + [{"threat_id": "T-KEEP", "severity": 2}])
+
+
+def add_override(sim):
+    sim.add_reputation_override(override_list="BLACK_LIST", override_type="SHA256", sha256_hash="c" * 64,
+                                description="stale")
+
+
 SCENARIOS = {
+    "alert_close": ("cbc_alert", {"criteria": {"threat_id": ["T-FAULT"]}, "status": "CLOSED",
+                                  "determination": "TRUE_POSITIVE", "note": "fault suite"}, add_alerts),
+    "alert_info": ("cbc_alert_info", {"minimum_severity": 5}, add_alerts),
+    "reputation_ban": ("cbc_reputation_override", {"override_list": "BLACK_LIST", "override_type": "SHA256",
+                                                   "purge": True, "overrides": [{"sha256_hash": "a" * 64},
+                                                                                {"sha256_hash": "b" * 64}]},
+                       add_override),
+    "reputation_info": ("cbc_reputation_override_info", {"override_list": "BLACK_LIST"}, add_override),
     "device_quarantine": ("cbc_device", {"criteria": {"os": ["LINUX"]}, "quarantined": True, "batch_size": 8},
                           no_setup),
     "policies": ("cbc_policy", {"policies": [
@@ -75,11 +95,17 @@ SCENARIOS = {
 
 
 def snapshot(state):
-    """The state a task can change: devices, policies (with their settings), forwarders."""
+    """The state a task can change: devices, policies (with their settings), forwarders, alerts' workflow,
+    reputation overrides."""
     devices = sorted((d["id"], d["quarantined"], d["policy_id"], d["status"]) for d in state.devices())
     policies = sorted((p["name"], p["priority_level"], p.get("description")) for p in state.policies())
     forwarders = sorted((f["name"], f.get("enabled"), f.get("type"), f.get("s3_bucket_name")) for f in state.forwarders())
-    return {"devices": devices, "policies": policies, "forwarders": forwarders}
+    alerts = sorted((a["threat_id"], a["workflow"]["status"], (a.get("determination") or {}).get("value"))
+                    for a in state.sim.alerts())
+    overrides = sorted((o["override_list"], o["override_type"], o.get("sha256_hash")) for o in
+                       state.sim.reputation_overrides())
+    return {"devices": devices, "policies": policies, "forwarders": forwarders, "alerts": alerts,
+            "reputation_overrides": overrides}
 
 
 @pytest.fixture(autouse=True)
@@ -128,7 +154,8 @@ def baseline(sim, scenario):
 
 # Requests of each scenario's fault-free run; test_positions_cover_every_request checks them.
 POSITIONS = {"device_quarantine": 4, "policies": 5, "forwarder_create": 2, "forwarder_update": 2,
-             "forwarder_delete": 2, "device_info": 1, "policy_info": 2, "forwarder_info": 1, "api_key_check": 2}
+             "forwarder_delete": 2, "device_info": 1, "policy_info": 2, "forwarder_info": 1, "api_key_check": 2,
+             "alert_close": 4, "alert_info": 1, "reputation_ban": 4, "reputation_info": 1}
 
 
 def cases():
