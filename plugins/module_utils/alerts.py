@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from .errors import CbcConfigError, CbcError, CbcWriteUnconfirmed
+from .selection import (check_ids_given, check_query, check_sort, field_trimmer, requested_fields,
+                        search_body, without_empty_lists)
 from .validation import check_keys, check_range, check_text
 from .writes import reconciled_write
 
@@ -78,10 +80,6 @@ SELECTION_ARGUMENT_SPEC = dict(
     minimum_severity=dict(type="int"),
 )
 SELECTION_OPTIONS = ("alert_ids", "criteria", "query", "time_range", "minimum_severity")
-SORT_SPEC = dict(type="list", elements="dict", options=dict(
-    field=dict(type="str", required=True),
-    order=dict(type="str", choices=["ASC", "DESC"], default="ASC"),
-))
 
 
 class AlertSelection:
@@ -99,20 +97,10 @@ class AlertSelection:
 
     def search_body(self):
         criteria = dict(self.criteria)
-        if self.alert_ids:
-            criteria["id"] = self.alert_ids
         if self.minimum_severity is not None:
             criteria["minimum_severity"] = self.minimum_severity
-        body = {}
-        if criteria:
-            body["criteria"] = criteria
-        if self.exclusions:
-            body["exclusions"] = dict(self.exclusions)
-        if self.query:
-            body["query"] = self.query
-        if self.time_range:
-            body["time_range"] = dict(self.time_range)
-        return body
+        return search_body(self.alert_ids, criteria, self.exclusions, self.query,
+                           time_range=dict(self.time_range) if self.time_range else None)
 
 
 def _check_time_object(value, where):
@@ -147,11 +135,8 @@ def selection_from_params(params, whole_org_when_unset=False):
     (``whole_org_when_unset``) read every alert when no selection option is given.
     """
     criteria = params.get("criteria")
+    check_ids_given(params.get("alert_ids"), "alert_ids", "alert")
     if params.get("alert_ids") is not None:
-        if not params["alert_ids"]:
-            raise CbcConfigError("alert_ids is empty, which would select no alert here but every alert in the API. "
-                                 "Fix: give at least one alert ID, or skip the task when the list is empty "
-                                 "(when: ids | length > 0)")
         blank = [index for index, alert_id in enumerate(params["alert_ids"]) if not alert_id or not alert_id.strip()]
         if blank:
             raise CbcConfigError("alert_ids[%d] is blank. Fix: alert IDs are strings such as "
@@ -167,34 +152,19 @@ def selection_from_params(params, whole_org_when_unset=False):
         _check_filters("criteria", criteria)
     _check_filters("exclusions", params.get("exclusions") or {})
     query = params.get("query")
-    if query is not None and not query.strip():
-        raise CbcConfigError("query is blank, which would select every alert. Fix: give a query such as "
-                             "device_name:web-01, or remove the option")
+    check_query(query, "alert", "device_name:web-01")
     if params.get("time_range") is not None:
         _check_time_object(params["time_range"], "time_range")
     check_range(params.get("minimum_severity"), "minimum_severity", 1, 10, fix="alert severities are 1 to 10")
-    for index, order in enumerate(params.get("sort") or []):
-        if order.get("field") not in ALERT_FIELDS:
-            raise CbcConfigError("sort[%d].field %r is not an alert field. Fix: use e.g. backend_timestamp, severity, "
-                                 "device_name or id" % (index, order.get("field")))
+    check_sort(params.get("sort"), ALERT_FIELDS, "an alert", "backend_timestamp, severity, device_name or id")
     given = [option for option in SELECTION_OPTIONS if params.get(option) is not None]
     if not given and not whole_org_when_unset:
         raise CbcConfigError("no alerts are selected. Fix: set alert_ids, criteria, query, time_range or "
                              "minimum_severity (exclusions alone select everything else)")
-    exclusions = dict((field, values) for field, values in (params.get("exclusions") or {}).items()
-                      if not (isinstance(values, list) and not values))
-    return AlertSelection(alert_ids=params.get("alert_ids"), criteria=criteria, exclusions=exclusions,
+    return AlertSelection(alert_ids=params.get("alert_ids"), criteria=criteria,
+                          exclusions=without_empty_lists(params.get("exclusions")),
                           query=query.strip() if query else None, time_range=params.get("time_range"),
                           minimum_severity=params.get("minimum_severity"), sort=params.get("sort"))
-
-
-def _trimmer(fields):
-    if fields is None:
-        return None
-
-    def trim(alert):
-        return dict((key, alert.get(key)) for key in fields) if isinstance(alert, dict) else alert
-    return trim
 
 
 def search_alerts(client, selection, limit=None, fields=None, rows=MAX_ROWS):
@@ -206,7 +176,7 @@ def search_alerts(client, selection, limit=None, fields=None, rows=MAX_ROWS):
     if selection.sort:
         body["sort"] = selection.sort
     wanted = MAX_RESULTS if limit is None else min(limit, MAX_RESULTS)
-    shape = _trimmer(fields)
+    shape = field_trimmer(fields)
     alerts = []
     num_found = 0
     while True:
@@ -236,20 +206,7 @@ def alerts_by_id(client, alert_ids, fields=STATE_FIELDS, batch_size=1000):
 
 def returned_fields(fields):
     """The alert fields a caller asked for, ``id`` first; None (every field) when ``fields`` is None."""
-    if fields is None:
-        return None
-    if not fields:
-        raise CbcConfigError("fields is empty. Fix: name the alert fields to return, e.g. [device_name, severity], or "
-                             "remove the option to return every field")
-    unknown = sorted(set(str(field) for field in fields if field not in RETURNED_FIELDS))
-    if unknown:
-        raise CbcConfigError("fields has unknown alert field(s) %s. Fix: use alert fields such as device_name, severity, "
-                             "reason, workflow or determination" % ", ".join(unknown))
-    ordered = ["id"]
-    for field in fields:
-        if field not in ordered:
-            ordered.append(field)
-    return tuple(ordered)
+    return requested_fields(fields, RETURNED_FIELDS, "alert", "device_name, severity, reason, workflow or determination")
 
 
 # -- desired workflow -> plan ----------------------------------------------------

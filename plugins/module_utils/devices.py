@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from .errors import CbcApiError, CbcConfigError, CbcError, CbcWriteUnconfirmed
+from .selection import (SORT_SPEC, check_ids_given, check_query, check_sort, field_trimmer, requested_fields,
+                        search_body, without_empty_lists)
 from .validation import check_keys
 from .writes import reconciled_write
 
@@ -41,17 +43,7 @@ class DeviceSelection:
 
     def search_body(self):
         """The search body without rows/start, as device_actions' ``search`` would take it too."""
-        criteria = dict(self.criteria)
-        if self.device_ids:
-            criteria["id"] = self.device_ids
-        body = {}
-        if criteria:
-            body["criteria"] = criteria
-        if self.exclusions:
-            body["exclusions"] = dict(self.exclusions)
-        if self.query:
-            body["query"] = self.query
-        return body
+        return search_body(self.device_ids, self.criteria, self.exclusions, self.query)
 
 
 def search_devices(client, selection, limit=None, fields=None):
@@ -71,7 +63,7 @@ def search_devices(client, selection, limit=None, fields=None):
         return [], page.get("num_found", 0)
 
     devices = []
-    shape = _trimmer(fields)
+    shape = field_trimmer(fields)
     page = client.call("devices.search", body=dict(body, rows=rows), shape_results=shape)
     num_found = page.get("num_found", 0)
     if num_found > MAX_ROWS and (wanted is None or wanted > MAX_ROWS):
@@ -109,16 +101,6 @@ def _scroll_devices(client, selection, wanted, shape):
     if wanted is not None:
         del devices[wanted:]
     return devices
-
-
-def _trimmer(fields):
-    """What keeps only ``fields`` of each device as the page is decoded (None keeps whole devices)."""
-    if fields is None:
-        return None
-
-    def trim(device):
-        return dict((key, device.get(key)) for key in fields) if isinstance(device, dict) else device
-    return trim
 
 
 class BatchFailure(Exception):
@@ -323,10 +305,7 @@ SELECTION_ARGUMENT_SPEC = dict(
     criteria=dict(type="dict"),
     exclusions=dict(type="dict"),
     query=dict(type="str"),
-    sort=dict(type="list", elements="dict", options=dict(
-        field=dict(type="str", required=True),
-        order=dict(type="str", choices=["ASC", "DESC"], default="ASC"),
-    )),
+    sort=SORT_SPEC,
 )
 
 # Enumerations the SDK enforces for these criteria fields.
@@ -372,11 +351,8 @@ def selection_from_params(params, whole_org_when_unset=False):
     read-only callers (``whole_org_when_unset``), when no selection option is given at all.
     """
     given = [option for option in SELECTION_OPTIONS if params.get(option) is not None]
+    check_ids_given(params.get("device_ids"), "device_ids", "device")
     if params.get("device_ids") is not None:
-        if not params["device_ids"]:
-            raise CbcConfigError("device_ids is empty, which would select no device here but every device in the API. "
-                                 "Fix: give at least one device ID, or skip the task when the list is empty "
-                                 "(when: ids | length > 0)")
         bad = [device_id for device_id in params["device_ids"] if device_id < 1]
         if bad:
             raise CbcConfigError("device_ids has %s, not a device ID. Fix: device IDs are integers of 1 or more"
@@ -385,10 +361,7 @@ def selection_from_params(params, whole_org_when_unset=False):
         check_keys(params.get(option) or {}, option, DEVICE_FIELDS)
         for field, values in (params.get(option) or {}).items():
             _check_criterion(option, field, values)
-    for index, order in enumerate(params.get("sort") or []):
-        if order.get("field") not in DEVICE_FIELDS:
-            raise CbcConfigError("sort[%d].field %r is not a device field. Fix: use e.g. name, id, last_contact_time, "
-                                 "policy_id or status" % (index, order.get("field")))
+    check_sort(params.get("sort"), DEVICE_FIELDS, "a device", "name, id, last_contact_time, policy_id or status")
     criteria = params.get("criteria")
     if criteria is not None:
         empty = sorted(field for field, values in criteria.items() if isinstance(values, list) and not values)
@@ -397,9 +370,7 @@ def selection_from_params(params, whole_org_when_unset=False):
             raise CbcConfigError("%s, which the API reads as no restriction (every device). Fix: give at least one "
                                  "value per criterion, or remove it" % what)
     query = params.get("query")
-    if query is not None and not query.strip():
-        raise CbcConfigError("query is blank, which would select every device. Fix: give a query such as "
-                             "name:web-01, or remove the option")
+    check_query(query, "device", "name:web-01")
     if params.get("all_devices"):
         if given:
             raise CbcConfigError("all_devices: true cannot be combined with %s. Fix: use one or the other"
@@ -407,29 +378,14 @@ def selection_from_params(params, whole_org_when_unset=False):
     elif not given and not whole_org_when_unset:
         raise CbcConfigError("no devices are selected. Fix: set device_ids, criteria or query, or all_devices: true "
                              "to act on every device of the organization")
-    # An empty exclusion list excludes nothing: it is left out of the request.
-    exclusions = dict((field, values) for field, values in (params.get("exclusions") or {}).items()
-                      if not (isinstance(values, list) and not values))
-    return DeviceSelection(device_ids=params.get("device_ids"), criteria=criteria, exclusions=exclusions,
+    return DeviceSelection(device_ids=params.get("device_ids"), criteria=criteria,
+                           exclusions=without_empty_lists(params.get("exclusions")),
                            query=query.strip() if query else None, sort=params.get("sort"))
 
 
 def returned_fields(fields):
     """The device fields a caller asked for, ``id`` first; None (every field) when ``fields`` is None."""
-    if fields is None:
-        return None
-    if not fields:
-        raise CbcConfigError("fields is empty. Fix: name the device fields to return, e.g. [name, os], or remove the "
-                             "option to return every field")
-    unknown = sorted(set(field for field in fields if field not in DEVICE_FIELDS))
-    if unknown:
-        raise CbcConfigError("fields has unknown device field(s) %s. Fix: use device fields such as name, os, "
-                             "policy_name, status, last_contact_time" % ", ".join(unknown))
-    ordered = ["id"]
-    for field in fields:
-        if field not in ordered:
-            ordered.append(field)
-    return tuple(ordered)
+    return requested_fields(fields, DEVICE_FIELDS, "device", "name, os, policy_name, status, last_contact_time")
 
 
 def _check_criterion(option, field, values):

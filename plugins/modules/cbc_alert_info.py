@@ -104,8 +104,9 @@ requests_sent:
 """
 
 from ansible_collections.carbonblack.cloud.plugins.module_utils.alerts import (
-    MAX_RESULTS, SELECTION_ARGUMENT_SPEC, SORT_SPEC, returned_fields, search_alerts, selection_from_params)
+    MAX_RESULTS, SELECTION_ARGUMENT_SPEC, returned_fields, search_alerts, selection_from_params)
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
+from ansible_collections.carbonblack.cloud.plugins.module_utils.selection import SORT_SPEC
 from ansible_collections.carbonblack.cloud.plugins.module_utils.validation import check_range
 
 
