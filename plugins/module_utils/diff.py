@@ -27,3 +27,16 @@ def build_diff(before, after, before_header=None, after_header=None):
     if after_header:
         diff["after_header"] = after_header
     return diff
+
+
+def detailed_diff(detailed, label, not_detailed=0, noun="items", summary=""):
+    """The diff of a bulk change: ``before``/``after`` of each detailed entry under ``label(entry)``, and one line for
+    the ``not_detailed`` rest (cut by a details limit) saying ``summary``."""
+    labels = [label(entry) for entry in detailed]
+    before = dict(zip(labels, (entry["before"] for entry in detailed)))
+    after = dict(zip(labels, (entry["after"] for entry in detailed)))
+    if not_detailed:
+        key = "%d more %s" % (not_detailed, noun)
+        before[key] = "not detailed (details_limit)"
+        after[key] = summary
+    return build_diff(before, after)

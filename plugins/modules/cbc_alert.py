@@ -188,7 +188,7 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.alerts import (
     CLOSURE_REASONS, DETERMINATIONS, MAX_RESULTS, SELECTION_ARGUMENT_SPEC, STATE_FIELDS, WORKFLOW_STATUSES,
     WorkflowFailure, apply_workflow, plan_workflow, search_alerts, selection_from_params, workflow_change_from_params)
 from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module import CbcModule
-from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
+from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import detailed_diff
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.validation import check_range
 
@@ -230,14 +230,8 @@ def alert_details(alerts, changes, limit):
 
 
 def summary_diff(detailed, not_detailed, workflow_requests):
-    labels = ["%s (%s)" % (alert["id"], alert.get("device_name")) for alert in detailed]
-    before = dict(zip(labels, (alert["before"] for alert in detailed)))
-    after = dict(zip(labels, (alert["after"] for alert in detailed)))
-    if not_detailed:
-        key = "%d more alerts" % not_detailed
-        before[key] = "not detailed (details_limit)"
-        after[key] = "changed in %d workflow request(s)" % workflow_requests
-    return build_diff(before, after)
+    return detailed_diff(detailed, lambda alert: "%s (%s)" % (alert["id"], alert.get("device_name")), not_detailed,
+                         "alerts", "changed in %d workflow request(s)" % workflow_requests)
 
 
 def run_alert(module):

@@ -229,7 +229,7 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.cbc_module impor
 from ansible_collections.carbonblack.cloud.plugins.module_utils.devices import (
     SELECTION_ARGUMENT_SPEC, STATE_FIELDS, BatchFailure, plan_device_actions, search_devices, selection_from_params,
     send_device_action)
-from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import build_diff
+from ansible_collections.carbonblack.cloud.plugins.module_utils.diff import detailed_diff
 from ansible_collections.carbonblack.cloud.plugins.module_utils.errors import CbcConfigError
 from ansible_collections.carbonblack.cloud.plugins.module_utils.policies import find_by_name, list_summaries, policy_ids
 from ansible_collections.carbonblack.cloud.plugins.module_utils.validation import (
@@ -304,14 +304,8 @@ def details(plans, device_ids, names):
 
 
 def summary_diff(detailed, not_detailed, actions):
-    labels = ["%s (%s)" % (device["name"], device["id"]) for device in detailed]
-    before = dict(zip(labels, (device["before"] for device in detailed)))
-    after = dict(zip(labels, (device["after"] for device in detailed)))
-    if not_detailed:
-        key = "%d more devices" % not_detailed
-        before[key] = "not detailed (details_limit)"
-        after[key] = "; ".join("%s for %d devices" % (action["action_type"], action["count"]) for action in actions)
-    return build_diff(before, after)
+    return detailed_diff(detailed, lambda device: "%s (%s)" % (device["name"], device["id"]), not_detailed, "devices",
+                         "; ".join("%s for %d devices" % (action["action_type"], action["count"]) for action in actions))
 
 
 def run_device(module):
