@@ -230,3 +230,13 @@ def run_repo_playbook(work_dir, name, sim, extra_vars=None, args=(), token=FULL_
                os.path.join(REPO_ROOT, "playbooks", name), "-e", json.dumps(variables)] + list(args)
     return subprocess.run(command, env=run_environment(work_dir, drop=("CBC_", "CBAPI_")), capture_output=True,
                           text=True, check=False, timeout=300)
+
+
+def write_entries(sim, mark):
+    """The request-log entries of the writes the simulator logged since ``mark``, in order."""
+    return [entry for entry in sim.requests(since=mark) if entry["write"]]
+
+
+def write_apis(sim, mark):
+    """The API labels of the writes the simulator logged since ``mark``, in order."""
+    return [entry["api"] for entry in write_entries(sim, mark)]

@@ -11,7 +11,7 @@ __metaclass__ = type
 import pytest
 
 from inprocess import run_module
-from playbook_runner import api_key_connection
+from playbook_runner import api_key_connection, write_apis
 
 
 @pytest.fixture
@@ -26,10 +26,6 @@ def alerts(sim):
 
 def args(sim, **options):
     return dict(api_key_connection(sim), **options)
-
-
-def writes(sim, mark):
-    return [entry["api"] for entry in sim.requests(since=mark) if entry["write"]]
 
 
 def apis(sim, mark):
@@ -58,7 +54,7 @@ def test_close_is_idempotent_checked_and_waits_for_the_job(sim, alerts):
                  determination="FALSE_POSITIVE", note="known tool")
     mark = sim.mark()
     preview = run_module("cbc_alert", close, check_mode=True, diff=True)
-    assert writes(sim, mark) == [] and preview["changed"] is True and len(preview["changed_alert_ids"]) == 4
+    assert write_apis(sim, mark) == [] and preview["changed"] is True and len(preview["changed_alert_ids"]) == 4
     assert preview["workflow_requests"] == 1
     first = preview["alerts"][0]
     assert first["before"] == {"status": "OPEN", "closure_reason": "NO_REASON", "determination": "NONE"}
@@ -81,7 +77,7 @@ def test_close_is_idempotent_checked_and_waits_for_the_job(sim, alerts):
 
     mark = sim.mark()
     again = run_module("cbc_alert", close)
-    assert again["changed"] is False and writes(sim, mark) == [] and again["requests_sent"] == 1
+    assert again["changed"] is False and write_apis(sim, mark) == [] and again["requests_sent"] == 1
 
 
 def test_only_the_parts_an_alert_needs_are_sent(sim, alerts):
@@ -103,10 +99,10 @@ def test_batches_blast_radius_and_empty_selection(sim, alerts):
     mark = sim.mark()
     result = run_module("cbc_alert", args(sim, minimum_severity=1, status="CLOSED", max_alerts=9))
     assert result.failed and "matches 10 alerts, more than max_alerts (9)" in result["msg"]
-    assert writes(sim, mark) == []
+    assert write_apis(sim, mark) == []
     result = run_module("cbc_alert", args(sim, minimum_severity=1, status="CLOSED", max_alerts=10, batch_size=4))
     assert result["workflow_requests"] == 3 and len(result["changed_alert_ids"]) == 10
-    assert writes(sim, mark).count("alerts.workflow") == 3
+    assert write_apis(sim, mark).count("alerts.workflow") == 3
     result = run_module("cbc_alert", args(sim, criteria={"threat_id": ["NOPE"]}, status="CLOSED"))
     assert result.failed and "matched no alert" in result["msg"]
     result = run_module("cbc_alert", args(sim, criteria={"threat_id": ["NOPE"]}, status="CLOSED", allow_empty=True))
@@ -129,7 +125,7 @@ def test_lost_answer_is_reconciled_not_resent(sim, alerts):
     mark = sim.mark()
     result = run_module("cbc_alert", args(sim, criteria={"threat_id": ["T-ONE"]}, status="CLOSED"))
     assert result["changed"] is True and len(result["changed_alert_ids"]) == 4
-    assert writes(sim, mark).count("alerts.workflow") == 1
+    assert write_apis(sim, mark).count("alerts.workflow") == 1
     assert result["reconciled"] and "was applied" in result["reconciled"][0]
     closed = [alert_id for alert_id, state in states(sim).items() if state[0] == "CLOSED"]
     assert sorted(closed) == sorted(result["changed_alert_ids"])

@@ -7,11 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from playbook_runner import api_key_connection, run_playbook, run_repo_playbook
-
-
-def writes(sim, mark):
-    return [entry["api"] for entry in sim.requests(since=mark) if entry["write"]]
+from playbook_runner import api_key_connection, run_playbook, run_repo_playbook, write_apis
 
 
 def seed(sim):
@@ -30,11 +26,11 @@ def test_check_mode_diff_and_rerun_through_the_engine(sim, tmp_path):
                                                 status="IN_PROGRESS", note="triage")}
     mark = sim.mark()
     preview = run_playbook(tmp_path, [task], args=["--check", "--diff"])
-    assert writes(sim, mark) == [] and preview[0]["changed"] is True
+    assert write_apis(sim, mark) == [] and preview[0]["changed"] is True
     assert len(preview[0]["diff"]["after"]) == 3
     run = run_playbook(tmp_path, [task, task])
     assert run[0]["changed"] is True and run[1]["changed"] is False
-    assert writes(sim, mark) == ["alerts.workflow"]
+    assert write_apis(sim, mark) == ["alerts.workflow"]
     assert sorted(item["workflow"]["status"] for item in sim.alerts()) == ["IN_PROGRESS"] * 3 + ["OPEN"] * 2
 
 
@@ -48,11 +44,11 @@ def test_alert_response_playbook_quarantines_closes_and_reruns_clean(sim, tmp_pa
     assert too_many.returncode != 0 and "matches 2 alerts" in too_many.stdout
     preview = run_repo_playbook(tmp_path, "alert_response.yml", sim, selection, args=["--check", "--diff"])
     assert preview.returncode == 0, preview.stdout
-    assert writes(sim, mark) == []
+    assert write_apis(sim, mark) == []
 
     done = run_repo_playbook(tmp_path, "alert_response.yml", sim, selection)
     assert done.returncode == 0, done.stdout
-    assert writes(sim, mark) == ["devices.actions", "alerts.workflow"]
+    assert write_apis(sim, mark) == ["devices.actions", "alerts.workflow"]
     assert sim.devices([device["id"]])[device["id"]]["quarantined"] is True
     closed = [item for item in sim.alerts() if item["threat_id"] == "T-RESPOND"]
     assert [(item["workflow"]["status"], item["workflow"]["closure_reason"], item["determination"]["value"])
@@ -62,4 +58,4 @@ def test_alert_response_playbook_quarantines_closes_and_reruns_clean(sim, tmp_pa
     mark = sim.mark()
     again = run_repo_playbook(tmp_path, "alert_response.yml", sim, selection)
     assert again.returncode == 0, again.stdout
-    assert writes(sim, mark) == [] and "alerts changed: 0" in again.stdout
+    assert write_apis(sim, mark) == [] and "alerts changed: 0" in again.stdout

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from playbook_runner import api_key_connection, run_role
+from playbook_runner import api_key_connection, run_role, write_entries
 
 ROLE = "carbonblack.cloud.incident_response"
 
@@ -19,10 +19,6 @@ def registered(sim, count):
     return devices[:count]
 
 
-def writes(sim, mark):
-    return [entry for entry in sim.requests(since=mark) if entry["write"]]
-
-
 def test_quarantine_by_name_and_id_with_scan_then_rerun_and_release(sim, tmp_path):
     targets = registered(sim, 3)
     hosts = [targets[0]["name"], targets[1]["name"], targets[2]["id"]]
@@ -31,7 +27,7 @@ def test_quarantine_by_name_and_id_with_scan_then_rerun_and_release(sim, tmp_pat
     mark = sim.mark()
     preview = run_role(tmp_path, ROLE, role_vars, ["incident_response_report"], args=["--check"])
     assert preview.rc == 0, preview.stdout
-    assert writes(sim, mark) == []
+    assert write_entries(sim, mark) == []
     assert sorted(preview.results["incident_response_report"]["changed"]) == sorted(d["name"] for d in targets)
 
     run = run_role(tmp_path, ROLE, role_vars, ["incident_response_report"])
@@ -40,7 +36,7 @@ def test_quarantine_by_name_and_id_with_scan_then_rerun_and_release(sim, tmp_pat
     assert sorted(report["changed"]) == sorted(d["name"] for d in targets) and report["unchanged"] == []
     state = sim.devices([d["id"] for d in targets])
     assert all(d["quarantined"] for d in state.values())
-    scans = [entry["body"] for entry in writes(sim, mark) if entry["body"]["action_type"] == "BACKGROUND_SCAN"]
+    scans = [entry["body"] for entry in write_entries(sim, mark) if entry["body"]["action_type"] == "BACKGROUND_SCAN"]
     assert len(scans) == 1 and sorted(scans[0]["device_id"]) == sorted(d["id"] for d in targets)
     assert sorted(report["background_scan"]) == sorted(d["name"] for d in targets)
     assert "Quarantine: 3 changed, 0 already in that state" in run.stdout
@@ -48,7 +44,7 @@ def test_quarantine_by_name_and_id_with_scan_then_rerun_and_release(sim, tmp_pat
     mark = sim.mark()
     again = run_role(tmp_path, ROLE, role_vars, ["incident_response_report"])
     assert again.rc == 0 and "changed=0" in again.stdout
-    assert writes(sim, mark) == []
+    assert write_entries(sim, mark) == []
     # the credential check is the first request of every run
     assert sim.requests(since=mark)[0]["api"] == "devices.search"
 
@@ -67,7 +63,7 @@ def test_unknown_host_and_unconfirmed_large_action_change_nothing(sim, tmp_path)
     many = run_role(tmp_path, ROLE, {"incident_response_hosts": [d["name"] for d in targets],
                                      "incident_response_connection": api_key_connection(sim)}, [])
     assert many.rc != 0 and "7 devices exceed incident_response_confirm_over (5)" in many.stdout
-    assert writes(sim, mark) == []
+    assert write_entries(sim, mark) == []
     confirmed = run_role(tmp_path, ROLE, {"incident_response_hosts": [d["name"] for d in targets],
                                           "incident_response_confirm": True,
                                           "incident_response_connection": api_key_connection(sim)}, [])
@@ -109,6 +105,6 @@ def test_the_module_enforces_the_confirmation_guard_too(sim, tmp_path):
     assert "the selection matches %d devices, more than max_devices (5); nothing was changed" % len(whole_org) \
         in run.stdout
     assert "No device matches" not in run.stdout
-    assert writes(sim, mark) == []
+    assert write_entries(sim, mark) == []
     assert sim.requests(since=mark)[-1]["fault"] is not None
     assert not any(d["quarantined"] for d in sim.devices([d["id"] for d in targets]).values())

@@ -11,7 +11,7 @@ import os
 
 import requests
 
-from playbook_runner import FULL_TOKEN, ORG, REPO_ROOT, api_key_connection, run_role, run_role_cases
+from playbook_runner import FULL_TOKEN, ORG, REPO_ROOT, api_key_connection, run_role, run_role_cases, write_entries
 
 ROLE = "carbonblack.cloud.org_baseline"
 
@@ -40,16 +40,12 @@ def policy_names(sim):
     return sorted(policy["name"] for policy in response.json()["policies"])
 
 
-def writes(sim, mark):
-    return [entry for entry in sim.requests(since=mark) if entry["write"]]
-
-
 def test_baseline_creates_then_reruns_without_writes_and_check_mode_previews(sim, tmp_path):
     before = policy_names(sim)
     mark = sim.mark()
     preview = run_role(tmp_path, ROLE, role_vars(sim), ["org_baseline_summary"], args=["--check", "--diff"])
     assert preview.rc == 0, preview.stdout
-    assert writes(sim, mark) == [] and policy_names(sim) == before
+    assert write_entries(sim, mark) == [] and policy_names(sim) == before
     summary = preview.results["org_baseline_summary"]
     assert sorted(summary["policies"]["created"]) == ["Kiosk", "Servers", "Workstations"]
     assert summary["forwarders"]["created"] == ["alerts-to-s3"]
@@ -65,7 +61,7 @@ def test_baseline_creates_then_reruns_without_writes_and_check_mode_previews(sim
     mark = sim.mark()
     again = run_role(tmp_path, ROLE, role_vars(sim), ["org_baseline_summary"])
     assert again.rc == 0 and "changed=0" in again.stdout
-    assert writes(sim, mark) == []
+    assert write_entries(sim, mark) == []
     summary = again.results["org_baseline_summary"]
     assert sorted(summary["policies"]["unchanged"]) == ["Kiosk", "Servers", "Workstations"]
     assert summary["forwarders"]["unchanged"] == ["alerts-to-s3"]
@@ -74,7 +70,7 @@ def test_baseline_creates_then_reruns_without_writes_and_check_mode_previews(sim
     mark = sim.mark()
     update = run_role(tmp_path, ROLE, role_vars(sim, org_baseline_policies=[changed]), ["org_baseline_summary"])
     assert update.results["org_baseline_summary"]["policies"]["changed"] == ["Workstations"]
-    assert [(e["method"], e["api"]) for e in writes(sim, mark)] == [("PUT", "policies.update")]
+    assert [(e["method"], e["api"]) for e in write_entries(sim, mark)] == [("PUT", "policies.update")]
 
 
 def test_purge_removes_what_is_not_declared_but_never_system_policies(sim, tmp_path):
@@ -95,7 +91,7 @@ def test_purge_without_force_refuses_policies_with_devices(sim, tmp_path):
                    ["org_baseline_summary"])
     assert run.rc != 0 and "force" in run.stdout
     assert "Advanced" in policy_names(sim)
-    assert not [e for e in writes(sim, mark) if e["api"] == "policies.delete"]
+    assert not [e for e in write_entries(sim, mark) if e["api"] == "policies.delete"]
 
 
 def test_empty_baseline_and_bad_variables_fail_before_any_request(sim, tmp_path):
@@ -132,7 +128,7 @@ def test_reputation_lists_from_files_preview_apply_and_rerun_with_reads_only(sim
     mark = sim.mark()
     preview = run_role(tmp_path, ROLE, variables, ["org_baseline_summary"], args=["--check", "--diff"])
     assert preview.rc == 0, preview.stdout
-    assert writes(sim, mark) == [] and sim.reputation_overrides() == []
+    assert write_entries(sim, mark) == [] and sim.reputation_overrides() == []
     planned = summary_by_list(preview)
     assert sorted(planned) == ["BLACK_LIST SHA256", "WHITE_LIST CERT", "WHITE_LIST IT_TOOL", "WHITE_LIST SHA256"]
     assert len(planned["BLACK_LIST SHA256"]["created"]) == 3 and planned["WHITE_LIST CERT"]["created"] == [
@@ -143,7 +139,7 @@ def test_reputation_lists_from_files_preview_apply_and_rerun_with_reads_only(sim
     mark = sim.mark()
     run = run_role(tmp_path, ROLE, variables, ["org_baseline_summary"])
     assert run.rc == 0, run.stdout
-    assert [(e["method"], e["api"]) for e in writes(sim, mark)] == [("POST", "reputation_overrides.create")] * 9
+    assert [(e["method"], e["api"]) for e in write_entries(sim, mark)] == [("POST", "reputation_overrides.create")] * 9
     assert len(sim.reputation_overrides()) == 9
     # a baseline of reputation lists alone has no credential check (it has no reputation probe)
     assert not [e for e in sim.requests(since=mark) if not e["api"].startswith("reputation_overrides.")]
@@ -152,7 +148,7 @@ def test_reputation_lists_from_files_preview_apply_and_rerun_with_reads_only(sim
     again = run_role(tmp_path, ROLE, variables, ["org_baseline_summary"])
     assert again.rc == 0 and "changed=0" in again.stdout
     entries = sim.requests(since=mark)
-    assert [e["api"] for e in entries] == ["reputation_overrides.search"] * 4 and writes(sim, mark) == []
+    assert [e["api"] for e in entries] == ["reputation_overrides.search"] * 4 and write_entries(sim, mark) == []
     assert all(entry["unchanged"] > 0 and not entry["created"] and not entry["removed"]
                for entry in summary_by_list(again).values())
 
@@ -178,7 +174,7 @@ def test_reputation_purge_removes_only_undeclared_overrides_of_the_list_that_ask
     assert run.rc == 0, run.stdout
     ids = [item["id"] for item in sim.reputation_overrides()]
     assert console_ban["id"] not in ids and all(item["id"] in ids for item in (approved, tool, cert))
-    deletes = [e for e in writes(sim, mark) if e["api"] == "reputation_overrides.bulk_delete"]
+    deletes = [e for e in write_entries(sim, mark) if e["api"] == "reputation_overrides.bulk_delete"]
     assert [e["body"] for e in deletes] == [[console_ban["id"]]]
     summary = summary_by_list(run)
     assert sorted(summary) == ["BLACK_LIST SHA256", "WHITE_LIST IT_TOOL"]

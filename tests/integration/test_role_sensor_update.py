@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from playbook_runner import api_key_connection, requests_of, run_role, run_role_cases
+from playbook_runner import api_key_connection, requests_of, run_role, run_role_cases, write_entries
 
 ROLE = "carbonblack.cloud.sensor_update"
 TARGET = "9.9.9.9"
@@ -34,10 +34,6 @@ def busiest_kit(sim):
 
 def actions(sim, mark):
     return [entry for entry in sim.requests(since=mark) if entry["api"] == "devices.actions"]
-
-
-def writes(sim, mark):
-    return [entry for entry in sim.requests(since=mark) if entry["write"]]
 
 
 def run_cases(sim, tmp_path, kit, cases):
@@ -141,7 +137,7 @@ def test_selection_guards_empty_criterion_blank_query_and_max_devices(sim, tmp_p
     for case in ("EMPTYCRITERION", "BLANKQUERY", "ZEROMAX"):
         assert requests_of(sim, mark, case) == [], case
     assert requests_of(sim, mark, "TOOMANY")
-    assert writes(sim, mark) == []
+    assert write_entries(sim, mark) == []
 
 
 def test_a_wave_never_acts_on_more_devices_than_it_lists(sim, tmp_path):
@@ -156,5 +152,5 @@ def test_a_wave_never_acts_on_more_devices_than_it_lists(sim, tmp_path):
     assert run.rc != 0
     assert "the selection matches %d devices, more than max_devices (1); nothing was changed" % len(whole_org) \
         in run.stdout
-    assert writes(sim, mark) == []
+    assert write_entries(sim, mark) == []
     assert not any(d["sensor_pending_update"] for d in sim.devices(eligible(sim, kit)).values())
