@@ -34,9 +34,10 @@ options:
   apis:
     description:
       - The APIs to probe. An empty list is an error unless O(required) names some.
+      - V(reputations) (the reputation overrides search, C(org.reputations) C(READ)) is probed only when named.
     type: list
     elements: str
-    choices: [devices, policies, data_forwarder, alerts]
+    choices: [devices, policies, data_forwarder, alerts, reputations]
     default: [devices, policies, data_forwarder, alerts]
   required:
     description:
@@ -44,7 +45,7 @@ options:
       - Every API listed here is probed even when it is not in O(apis).
     type: list
     elements: str
-    choices: [devices, policies, data_forwarder, alerts]
+    choices: [devices, policies, data_forwarder, alerts, reputations]
     default: []
   product:
     description:
@@ -225,7 +226,8 @@ from ansible_collections.carbonblack.cloud.plugins.module_utils.onprem_checks im
 from ansible_collections.carbonblack.cloud.plugins.module_utils.forwarders import OrgNotFound, list_forwarders
 from ansible_collections.carbonblack.cloud.plugins.module_utils.services import ENDPOINTS
 
-API_NAMES = ["devices", "policies", "data_forwarder", "alerts"]
+API_NAMES = ["devices", "policies", "data_forwarder", "alerts", "reputations"]
+DEFAULT_APIS = API_NAMES[:4]
 
 # API -> (catalogue endpoint, request body of the cheapest read)
 PROBES = {
@@ -233,6 +235,7 @@ PROBES = {
     "policies": ("policies.summary", None),
     "data_forwarder": ("forwarders.list", None),
     "alerts": ("alerts.search", {"rows": 1}),
+    "reputations": ("reputations.search", {"rows": 1}),
 }
 
 
@@ -295,7 +298,7 @@ def run_check(module):
 def main():
     module = CbcModule(
         argument_spec=dict(
-            apis=dict(type="list", elements="str", choices=API_NAMES, default=API_NAMES),
+            apis=dict(type="list", elements="str", choices=API_NAMES, default=DEFAULT_APIS),
             required=dict(type="list", elements="str", choices=API_NAMES, default=[]),
             product=dict(type="str", choices=["cbc", "edr", "app_control"], default="cbc"),
             username=dict(type="str"),

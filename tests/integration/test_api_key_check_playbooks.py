@@ -79,6 +79,19 @@ def test_a_forwarder_list_404_of_an_org_without_forwarders_is_accessible_and_a_w
     assert [entry["api"] for entry in sim.requests(since=mark)] == ["forwarders.list", "devices.search"] * 2
 
 
+def test_reputations_are_probed_only_when_named(sim, tmp_path):
+    mark = sim.mark()
+    run = run_tasks(tmp_path, [check(apis=["reputations"]),
+                               check(apis=["devices"], required=["reputations"], token=DEVICEREAD_TOKEN),
+                               check(apis=["reputations"], token="REPUTATIONREADSECRET0000/REPUTATIONREAD")],
+                    connection=api_key_connection(sim))
+    assert run[0]["accessible"] == ["reputations"] and run[0]["apis"]["reputations"]["permission"] == "org.reputations READ"
+    assert run[1]["failed"] and "reputations (HTTP 403" in run[1]["msg"] and "org.reputations READ" in run[1]["msg"]
+    assert run[2]["accessible"] == ["reputations"]
+    probes = [entry for entry in sim.requests(since=mark) if entry["api"] == "reputation_overrides.search"]
+    assert len(probes) == 3 and probes[0]["body"] == {"rows": 1}
+
+
 def test_wrong_secret_is_one_line_error_without_the_secret(simulator, tmp_path):
     wrong = "WRONGSECRET0000000000000/FULLACCESS"
     run = run_playbook(tmp_path, [CHECK], connection=api_key_connection(simulator, token=wrong), args=["-vvv"])

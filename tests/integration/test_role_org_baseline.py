@@ -141,14 +141,15 @@ def test_reputation_lists_from_files_preview_apply_and_rerun_with_reads_only(sim
     assert run.rc == 0, run.stdout
     assert [(e["method"], e["api"]) for e in write_entries(sim, mark)] == [("POST", "reputation_overrides.create")] * 9
     assert len(sim.reputation_overrides()) == 9
-    # a baseline of reputation lists alone has no credential check (it has no reputation probe)
+    # a baseline of reputation lists alone checks the credentials with the reputation probe only
     assert not [e for e in sim.requests(since=mark) if not e["api"].startswith("reputation_overrides.")]
 
     mark = sim.mark()
     again = run_role(tmp_path, ROLE, variables, ["org_baseline_summary"])
     assert again.rc == 0 and "changed=0" in again.stdout
     entries = sim.requests(since=mark)
-    assert [e["api"] for e in entries] == ["reputation_overrides.search"] * 4 and write_entries(sim, mark) == []
+    assert [e["api"] for e in entries] == ["reputation_overrides.search"] * 5 and write_entries(sim, mark) == []
+    assert entries[0]["body"] == {"rows": 1}  # the credential check
     assert all(entry["unchanged"] > 0 and not entry["created"] and not entry["removed"]
                for entry in summary_by_list(again).values())
 
