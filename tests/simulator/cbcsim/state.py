@@ -1,5 +1,5 @@
-"""Simulator configuration and mutable state (orgs with their devices, policies, forwarders, alerts;
-identities; issued tokens; fault rules), rebuilt from the configuration by ``reset()``."""
+"""Simulator configuration and mutable state (orgs with their devices, policies, forwarders, alerts, reputation
+overrides and jobs; identities; issued tokens; fault rules), rebuilt from the configuration by ``reset()``."""
 
 import threading
 from datetime import datetime, timezone
