@@ -14,8 +14,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from .errors import CbcConfigError, CbcError, CbcWriteUnconfirmed
-from .selection import (check_ids_given, check_query, check_sort, field_trimmer, requested_fields,
-                        search_body, without_empty_lists)
+from .selection import (check_criteria_given, check_ids_given, check_query, check_sort, check_time_shape,
+                        check_value_list, field_trimmer, requested_fields, search_body, without_empty_lists)
 from .validation import check_keys, check_range, check_text
 from .writes import reconciled_write
 
@@ -104,9 +104,7 @@ class AlertSelection:
 
 
 def _check_time_object(value, where):
-    if not isinstance(value, dict) or not (set(value) == {"range"} or set(value) == {"start", "end"}):
-        raise CbcConfigError("%s must be {range: -3d} or {start: ISO8601, end: ISO8601}. Fix: use one of the two forms"
-                             % where)
+    check_time_shape(value, where, "-3d")
     for key, item in value.items():
         if not isinstance(item, str) or not item.strip():
             raise CbcConfigError("%s.%s must be a non-empty string such as %s. Fix: quote the value"
@@ -119,12 +117,8 @@ def _check_filters(option, filters):
         where = "%s.%s" % (option, field)
         if field in TIME_CRITERIA:
             _check_time_object(values, where)
-        elif not isinstance(values, list):
-            raise CbcConfigError("%s must be a list of values, e.g. %s: [%s]. Fix: wrap the value in a list"
-                                 % (where, field, values))
-        elif not values and option == "criteria":
-            raise CbcConfigError("%s is an empty list, which the API reads as no restriction (every alert). Fix: give "
-                                 "at least one value, or remove it" % where)
+        else:
+            check_value_list(values, where, field)
 
 
 def selection_from_params(params, whole_org_when_unset=False):
@@ -141,10 +135,8 @@ def selection_from_params(params, whole_org_when_unset=False):
         if blank:
             raise CbcConfigError("alert_ids[%d] is blank. Fix: alert IDs are strings such as "
                                  "6f1173f5-f921-8e11-2160-edf42b799333" % blank[0])
+    check_criteria_given(criteria, "alert")
     if criteria is not None:
-        if not criteria:
-            raise CbcConfigError("criteria is empty, which the API reads as no restriction (every alert). Fix: give at "
-                                 "least one criterion, or remove it")
         if "minimum_severity" in criteria:
             raise CbcConfigError("criteria.minimum_severity: use the minimum_severity option instead. Fix: move it")
         if "id" in criteria:

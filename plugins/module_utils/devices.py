@@ -9,8 +9,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from .errors import CbcApiError, CbcConfigError, CbcError, CbcWriteUnconfirmed
-from .selection import (SORT_SPEC, check_ids_given, check_query, check_sort, field_trimmer, requested_fields,
-                        search_body, without_empty_lists)
+from .selection import (SORT_SPEC, check_criteria_given, check_ids_given, check_query, check_sort, check_time_shape,
+                        check_value_list, field_trimmer, requested_fields, search_body, without_empty_lists)
 from .validation import check_keys
 from .writes import reconciled_write
 
@@ -363,12 +363,7 @@ def selection_from_params(params, whole_org_when_unset=False):
             _check_criterion(option, field, values)
     check_sort(params.get("sort"), DEVICE_FIELDS, "a device", "name, id, last_contact_time, policy_id or status")
     criteria = params.get("criteria")
-    if criteria is not None:
-        empty = sorted(field for field, values in criteria.items() if isinstance(values, list) and not values)
-        if not criteria or empty:
-            what = "criteria is empty" if not criteria else "criteria.%s is an empty list" % ", criteria.".join(empty)
-            raise CbcConfigError("%s, which the API reads as no restriction (every device). Fix: give at least one "
-                                 "value per criterion, or remove it" % what)
+    check_criteria_given(criteria, "device")
     query = params.get("query")
     check_query(query, "device", "name:web-01")
     if params.get("all_devices"):
@@ -389,14 +384,11 @@ def returned_fields(fields):
 
 
 def _check_criterion(option, field, values):
+    where = "%s.%s" % (option, field)
     if field == "last_contact_time":
-        if not isinstance(values, dict) or not (set(values) == {"range"} or set(values) == {"start", "end"}):
-            raise CbcConfigError("%s.last_contact_time must be {range: -3w} or {start: ISO8601, end: ISO8601}. "
-                                 "Fix: use one of the two forms" % option)
+        check_time_shape(values, where, "-3w")
         return
-    if not isinstance(values, list):
-        raise CbcConfigError("%s.%s must be a list of values, e.g. %s: [%s]. Fix: wrap the value in a list"
-                             % (option, field, field, values))
+    check_value_list(values, where, field)
     allowed = CRITERIA_ENUMS.get(field)
     if allowed:
         unknown = [value for value in values if value not in allowed]

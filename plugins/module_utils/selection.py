@@ -42,6 +42,31 @@ def check_ids_given(ids, option, noun):
                              % (option, noun, noun, noun))
 
 
+def check_criteria_given(criteria, noun):
+    """Criteria that are given must restrict: an empty mapping or an empty value list reads as every object."""
+    if criteria is None:
+        return
+    empty = sorted(field for field, values in criteria.items() if isinstance(values, list) and not values)
+    if not criteria or empty:
+        what = "criteria is empty" if not criteria else "criteria.%s is an empty list" % ", criteria.".join(empty)
+        raise CbcConfigError("%s, which the API reads as no restriction (every %s). Fix: give at least one value per "
+                             "criterion, or remove it" % (what, noun))
+
+
+def check_value_list(values, where, field):
+    """A criterion's values: a list (OR within the field)."""
+    if not isinstance(values, list):
+        raise CbcConfigError("%s must be a list of values, e.g. %s: [%s]. Fix: wrap the value in a list"
+                             % (where, field, values))
+
+
+def check_time_shape(value, where, example):
+    """A time criterion: ``{range: -3d}`` or ``{start: ..., end: ...}``."""
+    if not isinstance(value, dict) or not (set(value) == {"range"} or set(value) == {"start", "end"}):
+        raise CbcConfigError("%s must be {range: %s} or {start: ISO8601, end: ISO8601}. Fix: use one of the two forms"
+                             % (where, example))
+
+
 def check_query(query, noun, example):
     if query is not None and not query.strip():
         raise CbcConfigError("query is blank, which would select every %s. Fix: give a query such as %s, or remove the "
