@@ -256,17 +256,19 @@ def delete_overrides(client, overrides, override_list, override_type, deleted, b
 
         answer = reconciled_write(client, "the deletion of %d reputation override(s)" % len(batch),
                                   lambda batch=batch: client.call("reputations.bulk_delete", body=batch), confirm)
-        errors = answer.get("errors") if isinstance(answer, dict) else None
         # An id already gone (deleted in the console since the search) is where the task wants it: absent.
-        errors = [error for error in errors or [] if not (isinstance(error, dict) and error.get("error_code") == "NOT_FOUND")]
-        if errors:
+        gone, refused = set(), []
+        for error in (answer.get("errors") if isinstance(answer, dict) else None) or []:
+            if isinstance(error, dict) and error.get("error_code") == "NOT_FOUND":
+                gone.add(error.get("id"))
+            else:
+                refused.append(error)
+        if refused:
             # The ids the answer lists as deleted were deleted, even though others of the batch were refused.
-            done = set(answer.get("results") or [])
-            done.update(error.get("id") for error in answer.get("errors") if isinstance(error, dict)
-                        and error.get("error_code") == "NOT_FOUND")
+            done = gone | set(answer.get("results") or [])
             deleted.extend(override_id for override_id in batch if override_id in done)
             raise OverrideWriteError("the API refused to delete %d of %d reputation override(s): %s. Fix: check the "
-                                     "ids with cbc_reputation_override_info, then re-run" % (len(errors), len(batch), errors))
+                                     "ids with cbc_reputation_override_info, then re-run" % (len(refused), len(batch), refused))
         deleted.extend(batch)
 
 

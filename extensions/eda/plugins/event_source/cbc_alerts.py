@@ -267,8 +267,8 @@ def _import_collection():
                               "(%s). Fix: install ansible-core and requests in the Python that runs ansible-rulebook"
                               % (root, second))
     from ansible_collections.carbonblack.cloud.plugins.module_utils import (alerts, auth, client, errors, redaction,
-                                                                            settings)
-    return cbc_module, auth, client, errors, redaction, settings, alerts
+                                                                            settings, validation)
+    return cbc_module, auth, client, errors, redaction, settings, alerts, validation
 
 
 _COLLECTION = _import_collection()
@@ -279,6 +279,7 @@ _errors = _COLLECTION[3]
 _redaction = _COLLECTION[4]
 _settings = _COLLECTION[5]
 _alerts = _COLLECTION[6]
+_validation = _COLLECTION[7]
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # noqa: E402  (needs ansible-core, as above)
 
@@ -477,7 +478,7 @@ class Options:
         params = result.validated_parameters
         self.params = params
         _cbc_module.check_connection_ranges(params)
-        _check_number(params["rows"], "rows", 1, MAX_RESULTS)
+        _validation.check_range(params["rows"], "rows", 1, MAX_RESULTS, fix="use a whole number in that range")
         if not 0 < params["interval"] <= 86400:
             raise CbcAlertsSourceError("interval must be more than 0 and at most 86400 seconds, not %r. Fix: use e.g. "
                                        "the default 30" % params["interval"])
@@ -498,12 +499,6 @@ class Options:
         self.rows = params["rows"]
         self.start_time = params["start_time"]
         self.state_file = params["state_file"]
-
-
-def _check_number(value, where, lowest, highest):
-    if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
-        raise CbcAlertsSourceError("%s must be %d to %d, not %r. Fix: use a whole number in that range"
-                                   % (where, lowest, highest, value))
 
 
 # --- the source ----------------------------------------------------------------------------------------------------
