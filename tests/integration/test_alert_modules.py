@@ -47,6 +47,10 @@ def test_info_selects_pages_and_trims(sim, alerts):
     assert result["num_found"] == 4 and len(result["alerts"]) == 3 and result["truncated"] is True
     whole = run_module("cbc_alert_info", args(sim))
     assert whole["num_found"] == 10
+    mark = sim.mark()
+    ordered = run_module("cbc_alert_info", args(sim, sort=[{"field": "severity", "order": "DESC"}], fields=["severity"]))
+    assert [item["severity"] for item in ordered["alerts"]] == [8] * 4 + [3] * 6
+    assert sim.requests(since=mark)[0]["body"]["sort"] == [{"field": "severity", "order": "DESC"}]
 
 
 def test_close_is_idempotent_checked_and_waits_for_the_job(sim, alerts):
@@ -78,6 +82,16 @@ def test_close_is_idempotent_checked_and_waits_for_the_job(sim, alerts):
     mark = sim.mark()
     again = run_module("cbc_alert", close)
     assert again["changed"] is False and write_apis(sim, mark) == [] and again["requests_sent"] == 1
+
+
+def test_details_limit_caps_the_detail_but_not_the_ids(sim, alerts):
+    result = run_module("cbc_alert", args(sim, criteria={"threat_id": ["T-ONE"]}, status="CLOSED", details_limit=1),
+                        check_mode=True, diff=True)
+    assert len(result["changed_alert_ids"]) == 4 and len(result["alerts"]) == 1 and result["alerts_not_detailed"] == 3
+    assert result["diff"]["after"]["3 more alerts"] == "changed in 1 workflow request(s)"
+    every = run_module("cbc_alert", args(sim, criteria={"threat_id": ["T-ONE"]}, status="CLOSED", details_limit=0),
+                       check_mode=True)
+    assert len(every["alerts"]) == 4 and every["alerts_not_detailed"] == 0
 
 
 def test_only_the_parts_an_alert_needs_are_sent(sim, alerts):

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from playbook_runner import api_key_connection, run_playbook, run_repo_playbook, write_apis
+from playbook_runner import FULL_TOKEN, api_key_connection, run_playbook, run_repo_playbook, write_apis
 
 
 def seed(sim):
@@ -25,8 +25,9 @@ def test_check_mode_diff_and_rerun_through_the_engine(sim, tmp_path):
     task = {"carbonblack.cloud.cbc_alert": dict(api_key_connection(sim), criteria={"threat_id": ["T-OTHER"]},
                                                 status="IN_PROGRESS", note="triage")}
     mark = sim.mark()
-    preview = run_playbook(tmp_path, [task], args=["--check", "--diff"])
+    preview = run_playbook(tmp_path, [task], args=["--check", "--diff", "-vvv"])
     assert write_apis(sim, mark) == [] and preview[0]["changed"] is True
+    preview.assert_no_secret(FULL_TOKEN.split("/", maxsplit=1)[0])
     assert len(preview[0]["diff"]["after"]) == 3
     run = run_playbook(tmp_path, [task, task])
     assert run[0]["changed"] is True and run[1]["changed"] is False
